@@ -1,0 +1,356 @@
+//! One function per command.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use firebreak_pipeline::source::{Pace, SourceStats};
+use firebreak_pipeline::{AlertSink, Components, JsonlAlertSink, Pipeline, PipelineReport};
+use firebreak_store::MentionStore;
+use serde_json::json;
+
+use crate::config::{Config, DEFAULT_CONFIG};
+use crate::files::{feed, Feed, Input};
+use crate::{BenchWhat, Cli, Command, ConfigAction};
+
+/// The bundled demo crisis (see examples/demo/README.md).
+pub const DEMO_CRISIS: &[u8] = include_bytes!("../../../examples/demo/velora-crisis.jsonl");
+const DEMO_DB: &str = "sqlite://./firebreak-data/demo.db";
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Config {
+        action: ConfigAction::Check { file },
+    } = &cli.command
+    {
+        return config_check(file.as_deref().or(cli.config.as_deref()));
+    }
+    let config = load_config(cli.config.as_deref())?;
+    let db = cli.db.clone();
+    match cli.command {
+        Command::Serve { listen } => {
+            let store = open_store(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            serve(&config, store, listen.unwrap_or(config.server.listen), None).await
+        }
+        Command::Import {
+            files,
+            format,
+            json,
+            quiet,
+        } => {
+            let store = open_store(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            import(&config, store, files, format, json, quiet).await
+        }
+        Command::Replay {
+            file,
+            speed,
+            max: _,
+            alerts_out,
+            json,
+        } => replay(&config, db, file, speed, alerts_out, json).await,
+        Command::Stats { json } => {
+            let store = open_store(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            stats(store, json).await
+        }
+        Command::Demo { listen, load_only } => {
+            demo(&config, db.unwrap_or_else(|| DEMO_DB.to_owned()), listen, load_only).await
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Ingest {
+                    count,
+                    batch_size,
+                    json,
+                },
+        } => {
+            crate::bench::ingest(&config, db, count, batch_size.unwrap_or(config.pipeline.batch_size), json).await
+        }
+        Command::Config { .. } => unreachable!("handled above"),
+    }
+}
+
+/// The config file: `--config`, else ./firebreak.toml when present, else defaults.
+fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from(DEFAULT_CONFIG)).filter(|p| p.exists()),
+    }
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Config> {
+    let path = config_path(explicit);
+    Config::load(path.as_deref(), std::env::vars()).map_err(|e| anyhow!("invalid configuration\n{e}"))
+}
+
+fn config_check(explicit: Option<&Path>) -> Result<ExitCode> {
+    let path = config_path(explicit);
+    let name = path
+        .as_ref()
+        .map_or_else(|| "(no file; defaults)".to_owned(), |p| p.display().to_string());
+    match Config::load(path.as_deref(), std::env::vars()) {
+        Ok(config) => {
+            println!("{name}: OK\n\n# effective configuration (secrets hidden)\n{}", config.to_redacted_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// Opens the store on a blocking thread (opening migrates and may connect).
+pub async fn open_store(url: String) -> Result<Arc<dyn MentionStore>> {
+    let shown = firebreak_store::DbUrl::parse(&url)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| firebreak_store::redact(&url));
+    tokio::task::spawn_blocking(move || firebreak_store::open(&url))
+        .await?
+        .with_context(|| format!("cannot open the store {shown}"))
+}
+
+fn components(store: Arc<dyn MentionStore>, sinks: Vec<Box<dyn AlertSink>>) -> Components {
+    Components {
+        store,
+        transforms: Vec::new(),
+        detectors: Vec::new(),
+        sinks,
+    }
+}
+
+/// Runs `input` through a fresh pipeline over `store` and drains it.
+pub async fn run_input(
+    config: &Config,
+    store: Arc<dyn MentionStore>,
+    input: Input,
+    sinks: Vec<Box<dyn AlertSink>>,
+) -> Result<(SourceStats, PipelineReport)> {
+    let pipeline = Pipeline::start(config.pipeline(), components(store, sinks));
+    let fed = feed(input, pipeline.sender()).await;
+    // Drain whatever was accepted even when the input failed half-way.
+    let report = pipeline.shutdown().await?;
+    Ok((fed?, report))
+}
+
+async fn import(
+    config: &Config,
+    store: Arc<dyn MentionStore>,
+    files: Vec<String>,
+    format: Option<crate::files::FormatArg>,
+    json: bool,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let start = Instant::now();
+    let input = Input::Files(Feed {
+        files,
+        format,
+        batch_size: config.pipeline.batch_size,
+        pace: None,
+        progress: !quiet && !json,
+    });
+    let (source, report) = run_input(config, store, input, Vec::new()).await?;
+    let secs = start.elapsed().as_secs_f64();
+    if json {
+        println!(
+            "{}",
+            json!({"imported": report.inserted, "duplicates": report.duplicates, "rejected": source.rejected})
+        );
+    } else {
+        println!(
+            "imported {}, duplicates {}, rejected {}{} ({} records in {:.2}s, {:.0} mentions/s)",
+            report.inserted,
+            report.duplicates,
+            source.rejected,
+            if source.rejected > 0 { " (each listed above with its line number)" } else { "" },
+            source.records,
+            secs,
+            source.decoded as f64 / secs.max(1e-9),
+        );
+    }
+    if report.failed > 0 {
+        bail!(
+            "{} mentions could not be stored (see the errors above); fix the store and import again: re-importing is safe, nothing is stored twice",
+            report.failed
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn replay(
+    config: &Config,
+    db: Option<String>,
+    file: String,
+    speed: Option<f64>,
+    alerts_out: Option<PathBuf>,
+    json: bool,
+) -> Result<ExitCode> {
+    if let Some(s) = speed {
+        if !(s.is_finite() && s > 0.0) {
+            bail!("--speed must be a positive number (e.g. 60 for one hour per minute)");
+        }
+    }
+    // A fresh temporary store unless --db names one.
+    let tmp = tempfile::tempdir().context("cannot create a temporary directory for the replay store")?;
+    let url = db.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("replay.db").display()));
+    let store = open_store(url).await?;
+    let mut sinks: Vec<Box<dyn AlertSink>> = Vec::new();
+    if let Some(path) = &alerts_out {
+        let out = std::fs::File::create(path)
+            .with_context(|| format!("cannot create the alerts file {}", path.display()))?;
+        sinks.push(Box::new(JsonlAlertSink::new(std::io::BufWriter::new(out))));
+    }
+    let start = Instant::now();
+    let input = Input::Files(Feed {
+        files: vec![file],
+        format: None,
+        batch_size: if speed.is_some() { 256 } else { config.pipeline.batch_size },
+        pace: speed.map(|speed| Pace { speed }),
+        progress: !json,
+    });
+    let (source, report) = run_input(config, store.clone(), input, sinks).await?;
+    let secs = start.elapsed().as_secs_f64();
+    tokio::task::spawn_blocking(move || drop(store)).await?;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "mentions": source.decoded,
+                "imported": report.inserted,
+                "duplicates": report.duplicates,
+                "rejected": source.rejected,
+                "alerts": report.alerts,
+            })
+        );
+    } else {
+        println!(
+            "replayed {} mentions ({} new, {} duplicates, {} rejected) in {:.2}s; {} alerts{}",
+            source.decoded,
+            report.inserted,
+            report.duplicates,
+            source.rejected,
+            secs,
+            report.alerts,
+            alerts_out
+                .as_ref()
+                .map(|p| format!(" written to {}", p.display()))
+                .unwrap_or_default(),
+        );
+    }
+    for e in &report.output_errors {
+        eprintln!("error: {e}");
+    }
+    if report.failed > 0 || !report.output_errors.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn stats(store: Arc<dyn MentionStore>, json: bool) -> Result<ExitCode> {
+    let s = store.clone();
+    let (mentions, channels) =
+        tokio::task::spawn_blocking(move || Ok::<_, firebreak_store::StoreError>((s.count_mentions()?, s.channel_stats()?)))
+            .await??;
+    tokio::task::spawn_blocking(move || drop(store)).await?;
+    if json {
+        println!("{}", json!({"mentions": mentions, "channels": channels}));
+    } else {
+        println!("{mentions} mentions in {} channel(s)", channels.len());
+        for c in channels {
+            println!(
+                "  {:<24} {:>10}  {}  {} .. {}",
+                c.channel,
+                c.mentions,
+                c.platforms.join(","),
+                c.first_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                c.last_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(config: &Config, db: String, listen: std::net::SocketAddr, load_only: bool) -> Result<ExitCode> {
+    let store = open_store(db.clone()).await?;
+    let input = Input::Bytes {
+        name: "velora-crisis.jsonl".into(),
+        data: DEMO_CRISIS,
+        batch_size: config.pipeline.batch_size,
+    };
+    let (source, report) = run_input(config, store.clone(), input, Vec::new()).await?;
+    eprintln!(
+        "demo crisis loaded into {}: {} mentions ({} new, {} already there)",
+        firebreak_store::redact(&db),
+        source.decoded,
+        report.inserted,
+        report.duplicates
+    );
+    if load_only {
+        tokio::task::spawn_blocking(move || drop(store)).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve(config, store, listen, Some("demo")).await
+}
+
+/// Serves until Ctrl-C or SIGTERM, then drains the pipeline.
+async fn serve(
+    config: &Config,
+    store: Arc<dyn MentionStore>,
+    listen: std::net::SocketAddr,
+    label: Option<&str>,
+) -> Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow!("{listen} is already in use: stop the other process or choose another address with --listen 127.0.0.1:PORT")
+        } else {
+            anyhow!("cannot listen on {listen}: {e}")
+        }
+    })?;
+    let local = listener.local_addr()?;
+    let pipeline = Pipeline::start(config.pipeline(), components(store.clone(), Vec::new()));
+    let state = firebreak_server::AppState {
+        store: store.clone(),
+        ingest: pipeline.sender(),
+        settings: Arc::new(config.server_settings()),
+    };
+    let app = firebreak_server::router(state);
+    println!(
+        "Firebreak{} is running: open http://{local}/  (API: http://{local}/api/v1/mentions, store: {}). Ctrl-C stops it.",
+        label.map(|l| format!(" {l}")).unwrap_or_default(),
+        store.backend()
+    );
+    tracing::info!(%local, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    eprintln!("shutting down: flushing accepted mentions");
+    let report = pipeline.shutdown().await?;
+    tokio::task::spawn_blocking(move || drop(store)).await?;
+    eprintln!(
+        "stopped: {} mentions received, {} stored, {} duplicates, {} not stored",
+        report.received, report.inserted, report.duplicates, report.failed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,427 @@
+//! `firebreak.toml`: typed, validated at load, every setting overridable by an
+//! environment variable `FIREBREAK_<SECTION>_<KEY>` (e.g.
+//! `FIREBREAK_SERVER_LISTEN=0.0.0.0:8080`). Unknown keys, in the file or in
+//! the environment, are errors that name the file and line (or the variable)
+//! and the fix.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The file read when `--config` is not given (if it exists).
+pub const DEFAULT_CONFIG: &str = "firebreak.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub store: StoreSection,
+    pub server: ServerSection,
+    pub ingest: IngestSection,
+    pub pipeline: PipelineSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSection {
+    /// HMAC-SHA256 secret for `POST /api/v1/mentions`. Prefer `secret_file`
+    /// or the `FIREBREAK_INGEST_SECRET` variable to writing it here.
+    pub secret: Option<String>,
+    /// A file whose content (trimmed) is the secret.
+    pub secret_file: Option<PathBuf>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds an ingest request waits for its mentions to be committed.
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineSection {
+    /// Most mentions committed in one store transaction.
+    pub batch_size: usize,
+    /// Batches each internal queue holds before backpressure applies.
+    pub channel_capacity: usize,
+    /// Retries of a failed store write before the batch is reported as not stored.
+    pub store_retries: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            store: StoreSection::default(),
+            server: ServerSection::default(),
+            ingest: IngestSection::default(),
+            pipeline: PipelineSection::default(),
+        }
+    }
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            url: firebreak_store::DEFAULT_DB.to_owned(),
+        }
+    }
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+impl Default for IngestSection {
+    fn default() -> Self {
+        IngestSection {
+            secret: None,
+            secret_file: None,
+            max_body_bytes: 10 << 20,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for PipelineSection {
+    fn default() -> Self {
+        let p = firebreak_pipeline::PipelineConfig::default();
+        PipelineSection {
+            batch_size: p.batch_size,
+            channel_capacity: p.channel_capacity,
+            store_retries: p.store_retries,
+        }
+    }
+}
+
+/// A configuration problem, located and with a fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// `path:line:column`, or the environment variable, or the key.
+    pub location: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}\n  fix: {}", self.location, self.problem, self.fix)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+const SECTIONS: [&str; 4] = ["store", "server", "ingest", "pipeline"];
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    (line, col)
+}
+
+fn fix_for(message: &str) -> String {
+    if message.contains("unknown field") {
+        if let Some(expected) = message.split("expected ").nth(1) {
+            return format!("remove the key or correct its spelling; expected {}", expected.trim());
+        }
+        return "remove the key or correct its spelling".into();
+    }
+    if message.contains("invalid type") {
+        return "give the value the type shown (strings in quotes, numbers without)".into();
+    }
+    if message.contains("invalid socket address") {
+        return "write an address and port, e.g. \"127.0.0.1:8080\"".into();
+    }
+    "correct the TOML syntax at that position (see https://toml.io)".into()
+}
+
+impl Config {
+    /// Loads `path` (or the defaults when `path` is `None`), then applies the
+    /// `FIREBREAK_*` variables of `env`, then validates.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let (text, name) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|e| ConfigError {
+                    location: p.display().to_string(),
+                    problem: format!("cannot read the file: {e}"),
+                    fix: "check the path given with --config (or FIREBREAK_CONFIG)".into(),
+                })?,
+                p.display().to_string(),
+            ),
+            None => (String::new(), "(defaults)".to_owned()),
+        };
+        Self::parse(&text, &name, env)
+    }
+
+    /// Parses config text named `name` (for messages) and applies `env`.
+    pub fn parse(
+        text: &str,
+        name: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let located = |e: toml::de::Error| {
+            let location = match e.span() {
+                Some(span) => {
+                    let (line, col) = line_col(text, span.start);
+                    format!("{name}:{line}:{col}")
+                }
+                None => name.to_owned(),
+            };
+            ConfigError {
+                location,
+                problem: e.message().to_owned(),
+                fix: fix_for(e.message()),
+            }
+        };
+        // First pass: the file alone, so that errors point into it.
+        let from_file: Config = toml::from_str(text).map_err(located)?;
+        let mut table: toml::Table = toml::from_str(text).map_err(located)?;
+
+        let mut applied = Vec::new();
+        let mut vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("FIREBREAK_"))
+            .collect();
+        vars.sort();
+        for (var, value) in vars {
+            let rest = var["FIREBREAK_".len()..].to_ascii_lowercase();
+            let Some(section) = SECTIONS
+                .iter()
+                .find(|s| rest.starts_with(&format!("{s}_")))
+            else {
+                continue; // not a config variable (e.g. FIREBREAK_CONFIG, FIREBREAK_LOG)
+            };
+            let key = rest[section.len() + 1..].to_owned();
+            let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(value.clone()));
+            let entry = table
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = entry {
+                t.insert(key, parsed);
+            }
+            applied.push(var);
+        }
+        let config = if applied.is_empty() {
+            from_file
+        } else {
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError {
+                location: format!("environment ({})", applied.join(", ")),
+                problem: e.message().to_owned(),
+                fix: format!(
+                    "correct or unset the variable; names are FIREBREAK_<SECTION>_<KEY> for the keys of {name}; {}",
+                    fix_for(e.message())
+                ),
+            })?
+        };
+        config.validate(name)?;
+        Ok(config)
+    }
+
+    fn validate(&self, name: &str) -> Result<(), ConfigError> {
+        let err = |key: &str, problem: String, fix: &str| ConfigError {
+            location: format!("{name}: {key}"),
+            problem,
+            fix: fix.to_owned(),
+        };
+        firebreak_store::DbUrl::parse(&self.store.url).map_err(|e| {
+            err(
+                "store.url",
+                e.to_string(),
+                "use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB",
+            )
+        })?;
+        let p = &self.pipeline;
+        if !(1..=100_000).contains(&p.batch_size) {
+            return Err(err(
+                "pipeline.batch_size",
+                format!("{} is out of range", p.batch_size),
+                "choose between 1 and 100000 (default 8192)",
+            ));
+        }
+        if !(1..=4096).contains(&p.channel_capacity) {
+            return Err(err(
+                "pipeline.channel_capacity",
+                format!("{} is out of range", p.channel_capacity),
+                "choose between 1 and 4096 (default 8)",
+            ));
+        }
+        let i = &self.ingest;
+        if !(1024..=1 << 30).contains(&i.max_body_bytes) {
+            return Err(err(
+                "ingest.max_body_bytes",
+                format!("{} is out of range", i.max_body_bytes),
+                "choose between 1024 and 1073741824 (default 10485760)",
+            ));
+        }
+        if i.timeout_secs == 0 {
+            return Err(err(
+                "ingest.timeout_secs",
+                "0 seconds".into(),
+                "give at least 1 (default 30)",
+            ));
+        }
+        if i.secret.is_some() && i.secret_file.is_some() {
+            return Err(err(
+                "ingest.secret",
+                "both secret and secret_file are set".into(),
+                "keep only one of them",
+            ));
+        }
+        if i.secret.as_deref().is_some_and(|s| s.len() < 16) {
+            return Err(err(
+                "ingest.secret",
+                "the secret is shorter than 16 characters".into(),
+                "use a long random secret, e.g. `openssl rand -hex 32`",
+            ));
+        }
+        if let Some(file) = &i.secret_file {
+            let secret = std::fs::read_to_string(file).map_err(|e| {
+                err(
+                    "ingest.secret_file",
+                    format!("cannot read {}: {e}", file.display()),
+                    "point it at a readable file holding the secret",
+                )
+            })?;
+            if secret.trim().len() < 16 {
+                return Err(err(
+                    "ingest.secret_file",
+                    "the secret is shorter than 16 characters".into(),
+                    "use a long random secret, e.g. `openssl rand -hex 32`",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The ingest secret, from `secret` or `secret_file`.
+    pub fn ingest_secret(&self) -> Option<String> {
+        if let Some(s) = &self.ingest.secret {
+            return Some(s.clone());
+        }
+        self.ingest
+            .secret_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .map(|s| s.trim().to_owned())
+    }
+
+    pub fn pipeline(&self) -> firebreak_pipeline::PipelineConfig {
+        firebreak_pipeline::PipelineConfig {
+            batch_size: self.pipeline.batch_size,
+            channel_capacity: self.pipeline.channel_capacity,
+            store_retries: self.pipeline.store_retries,
+        }
+    }
+
+    pub fn server_settings(&self) -> firebreak_server::ServerSettings {
+        firebreak_server::ServerSettings {
+            ingest_secret: self.ingest_secret(),
+            max_body_bytes: self.ingest.max_body_bytes,
+            ingest_timeout: Duration::from_secs(self.ingest.timeout_secs),
+        }
+    }
+
+    /// The effective configuration as TOML, secrets hidden.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        if shown.ingest.secret.is_some() {
+            shown.ingest.secret = Some("***".into());
+        }
+        shown.store.url = firebreak_store::redact(&shown.store.url);
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env() -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    #[test]
+    fn empty_text_gives_the_defaults() {
+        assert_eq!(Config::parse("", "x.toml", no_env()), Ok(Config::default()));
+    }
+
+    #[test]
+    fn an_unknown_key_names_file_line_and_fix() {
+        let text = "[server]\nlisten = \"127.0.0.1:9000\"\nlisten_port = 9000\n";
+        let e = Config::parse(text, "firebreak.toml", no_env()).expect_err("must fail");
+        assert_eq!(e.location, "firebreak.toml:3:1");
+        assert!(e.problem.contains("unknown field `listen_port`"), "{e}");
+        assert!(e.fix.contains("listen"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_type_points_at_the_value() {
+        let text = "[pipeline]\nbatch_size = \"big\"\n";
+        let e = Config::parse(text, "f.toml", no_env()).expect_err("must fail");
+        assert!(e.location.starts_with("f.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn environment_variables_override_the_file() {
+        let text = "[server]\nlisten = \"127.0.0.1:9000\"\n";
+        let env = vec![
+            ("FIREBREAK_SERVER_LISTEN".to_owned(), "0.0.0.0:7000".to_owned()),
+            ("FIREBREAK_PIPELINE_BATCH_SIZE".to_owned(), "1000".to_owned()),
+            ("FIREBREAK_CONFIG".to_owned(), "ignored".to_owned()),
+        ];
+        let c = Config::parse(text, "f.toml", env).expect("valid");
+        assert_eq!(c.server.listen.to_string(), "0.0.0.0:7000");
+        assert_eq!(c.pipeline.batch_size, 1000);
+    }
+
+    #[test]
+    fn an_unknown_variable_in_a_section_is_an_error_naming_it() {
+        let env = vec![("FIREBREAK_SERVER_LISTN".to_owned(), "x".to_owned())];
+        let e = Config::parse("", "f.toml", env).expect_err("must fail");
+        assert!(e.location.contains("FIREBREAK_SERVER_LISTN"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_with_the_range() {
+        let e = Config::parse("[pipeline]\nbatch_size = 0\n", "f.toml", no_env()).expect_err("fail");
+        assert!(e.fix.contains("between 1 and 100000"), "{e}");
+        let e = Config::parse("[store]\nurl = \"mysql://x\"\n", "f.toml", no_env()).expect_err("fail");
+        assert!(e.location.contains("store.url"), "{e}");
+    }
+
+    #[test]
+    fn secrets_are_not_shown() {
+        let c = Config::parse(
+            "[ingest]\nsecret = \"0123456789abcdef0123\"\n[store]\nurl = \"postgres://u:pw@h/db\"\n",
+            "f.toml",
+            no_env(),
+        )
+        .expect("valid");
+        let shown = c.to_redacted_toml();
+        assert!(!shown.contains("0123456789abcdef0123"));
+        assert!(!shown.contains(":pw@"));
+    }
+}

@@ -1,0 +1,146 @@
+//! The `firebreak` command line: the binary edge, where errors become
+//! messages for people (`anyhow`) and settings come together (`config`).
+
+mod bench;
+mod commands;
+mod config;
+mod files;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "firebreak", version, about = "See a social media crisis coming and handle it well.")]
+pub struct Cli {
+    /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB
+    /// [default: store.url of the config, or ./firebreak-data/firebreak.db]
+    #[arg(long, global = true, value_name = "URL")]
+    db: Option<String>,
+
+    /// Configuration file [default: ./firebreak.toml when it exists]
+    #[arg(long, global = true, value_name = "FILE", env = "FIREBREAK_CONFIG")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the HTTP API and pages (default 127.0.0.1:8080).
+    Serve {
+        /// Address to listen on [default: server.listen of the config]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Import Mention JSONL v1 or CSV files ("-" reads stdin).
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+        /// Input format [default: csv for *.csv, jsonl otherwise]
+        #[arg(long, value_enum)]
+        format: Option<files::FormatArg>,
+        /// Print the summary as JSON: {"imported":N,"duplicates":N,"rejected":N}
+        #[arg(long)]
+        json: bool,
+        /// Don't show the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Push a recorded stream through the pipeline in event time and write the alerts.
+    Replay {
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// Replay N times faster than real time.
+        #[arg(long, value_name = "N", conflicts_with = "max")]
+        speed: Option<f64>,
+        /// Replay as fast as possible (the default).
+        #[arg(long)]
+        max: bool,
+        /// Write the alerts here, as Alert JSONL v1.
+        #[arg(long, value_name = "ALERTS.jsonl")]
+        alerts_out: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Figures about the store.
+    Stats {
+        /// As JSON: {"mentions":N,"channels":[...]}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start the server on a demo crisis (embedded SQLite) and print the URL.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Load the demo and exit without serving.
+        #[arg(long)]
+        load_only: bool,
+    },
+    /// Check the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigAction {
+    /// Validate a configuration file (default ./firebreak.toml) and the
+    /// FIREBREAK_* variables; print the effective configuration.
+    Check {
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchWhat {
+    /// Parse and persist a generated stream of mentions; report mentions/s and peak RSS.
+    Ingest {
+        /// Mentions to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Mentions per store transaction [default: pipeline.batch_size]
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let serving = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. });
+    let filter = std::env::var("FIREBREAK_LOG").unwrap_or_else(|_| {
+        if serving { "info" } else { "warn" }.to_owned()
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! PostgreSQL, for teams that outgrow one machine. Writes go through one
+//! connection as a single multi-row `INSERT ... SELECT FROM UNNEST(...)` per
+//! batch; reads use a pool. Connections that break are replaced on next use.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use firebreak_core::{Author, AuthorId, ChannelId, Mention, MentionId};
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row};
+
+use crate::pool::Pool;
+use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
+use crate::{redact, Backend, ChannelStats, Migration, MentionStore, StoreError, UpsertOutcome};
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "mentions",
+    sql: include_str!("../migrations/postgres/0001_mentions.sql"),
+}];
+
+/// Any constant: the advisory lock that serialises migrations between nodes.
+const MIGRATION_LOCK: i64 = 0x4649_5245_4252_4b01;
+
+const UPSERT: &str = "INSERT INTO mentions (id, platform, channel, kind, created_at, author_id, author_handle, \
+     author_followers, author_verified, text, lang, in_reply_to, reshare_of, url) \
+     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], \
+     $7::text[], $8::int8[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) \
+     ON CONFLICT (id) DO NOTHING RETURNING id";
+
+const MENTION_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
+     author_followers, author_verified, text, lang, in_reply_to, reshare_of, url, ingested_at";
+
+pub struct PgStore {
+    url: String,
+    writer: Mutex<Option<Conn>>,
+    readers: Pool<Conn>,
+}
+
+/// A connection. The synchronous client owns a small runtime, which must not
+/// be dropped on an async thread; dropping a `Conn` hands the client to a
+/// short-lived thread instead, so a store can be dropped anywhere.
+struct Conn(Option<Client>);
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0.as_ref().expect("client present until drop")
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0.as_mut().expect("client present until drop")
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let _ = std::thread::Builder::new()
+                .name("pg-close".into())
+                .spawn(move || drop(client));
+        }
+    }
+}
+
+fn connect(url: &str) -> Result<Conn, StoreError> {
+    Ok(Conn(Some(Client::connect(url, NoTls)?)))
+}
+
+impl PgStore {
+    /// Connects to `url` and applies pending migrations.
+    pub fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let mut writer = connect(url)?;
+        migrate(&mut writer)?;
+        let reader_url = url.to_owned();
+        Ok(PgStore {
+            url: url.to_owned(),
+            writer: Mutex::new(Some(writer)),
+            readers: Pool::new(8, Box::new(move || connect(&reader_url))),
+        })
+    }
+
+    /// The URL with its password hidden.
+    pub fn display_url(&self) -> String {
+        redact(&self.url)
+    }
+
+    fn with_writer<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_none_or(|c| c.is_closed()) {
+            *slot = Some(connect(&self.url)?);
+        }
+        let client = slot.as_mut().ok_or_else(|| StoreError::CorruptRow("no writer".into()))?;
+        let result = f(client);
+        if client.is_closed() {
+            *slot = None;
+        }
+        result
+    }
+
+    fn with_reader<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.readers.get()?;
+        if conn.is_closed() {
+            conn.discard();
+            conn = self.readers.get()?;
+        }
+        let result = f(&mut *conn);
+        if conn.is_closed() {
+            conn.discard();
+        }
+        result
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS firebreak_schema (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )?;
+    let current: i32 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM firebreak_schema", &[])?
+        .get(0);
+    let current = u32::try_from(current).unwrap_or(0);
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if current > known {
+        return Err(StoreError::SchemaTooNew { found: current, known });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let fail = |e: postgres::Error| StoreError::Migration {
+            version: m.version,
+            name: m.name,
+            reason: e.to_string(),
+        };
+        tx.batch_execute(m.sql).map_err(fail)?;
+        let version = i32::try_from(m.version).unwrap_or(i32::MAX);
+        tx.execute(
+            "INSERT INTO firebreak_schema (version, name) VALUES ($1, $2)",
+            &[&version, &m.name],
+        )
+        .map_err(fail)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn row_to_mention(row: &Row) -> Result<StoredMention, StoreError> {
+    let id: String = row.try_get(0)?;
+    let platform: String = row.try_get(1)?;
+    let kind: String = row.try_get(3)?;
+    let followers: i64 = row.try_get(7)?;
+    let corrupt = |what: String| StoreError::CorruptRow(format!("mention {id}: {what}"));
+    let mention = Mention {
+        platform: platform.parse().map_err(corrupt)?,
+        channel: ChannelId::new(row.try_get::<_, String>(2)?),
+        kind: kind.parse().map_err(corrupt)?,
+        created_at: row.try_get(4)?,
+        author: Author {
+            id: AuthorId::new(row.try_get::<_, String>(5)?),
+            handle: row.try_get(6)?,
+            followers: u64::try_from(followers).unwrap_or(0),
+            verified: row.try_get(8)?,
+        },
+        text: row.try_get(9)?,
+        lang: row.try_get(10)?,
+        in_reply_to: row.try_get::<_, Option<String>>(11)?.map(MentionId::new),
+        reshare_of: row.try_get::<_, Option<String>>(12)?.map(MentionId::new),
+        url: row.try_get(13)?,
+        id: MentionId::new(id),
+    };
+    Ok(StoredMention {
+        mention,
+        ingested_at: row.try_get(14)?,
+    })
+}
+
+impl MentionStore for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn upsert_mentions(&self, batch: &[Mention]) -> Result<UpsertOutcome, StoreError> {
+        if batch.is_empty() {
+            return Ok(UpsertOutcome::default());
+        }
+        let ids: Vec<&str> = batch.iter().map(|m| m.id.as_str()).collect();
+        let platforms: Vec<&str> = batch.iter().map(|m| m.platform.as_str()).collect();
+        let channels: Vec<&str> = batch.iter().map(|m| m.channel.as_str()).collect();
+        let kinds: Vec<&str> = batch.iter().map(|m| m.kind.as_str()).collect();
+        let created: Vec<DateTime<Utc>> = batch.iter().map(|m| m.created_at).collect();
+        let authors: Vec<&str> = batch.iter().map(|m| m.author.id.as_str()).collect();
+        let handles: Vec<Option<&str>> = batch.iter().map(|m| m.author.handle.as_deref()).collect();
+        let followers: Vec<i64> = batch
+            .iter()
+            .map(|m| i64::try_from(m.author.followers).unwrap_or(i64::MAX))
+            .collect();
+        let verified: Vec<bool> = batch.iter().map(|m| m.author.verified).collect();
+        let texts: Vec<&str> = batch.iter().map(|m| m.text.as_str()).collect();
+        let langs: Vec<Option<&str>> = batch.iter().map(|m| m.lang.as_deref()).collect();
+        let replies: Vec<Option<&str>> = batch
+            .iter()
+            .map(|m| m.in_reply_to.as_ref().map(MentionId::as_str))
+            .collect();
+        let reshares: Vec<Option<&str>> = batch
+            .iter()
+            .map(|m| m.reshare_of.as_ref().map(MentionId::as_str))
+            .collect();
+        let urls: Vec<Option<&str>> = batch.iter().map(|m| m.url.as_deref()).collect();
+        let params: [&(dyn ToSql + Sync); 14] = [
+            &ids, &platforms, &channels, &kinds, &created, &authors, &handles, &followers, &verified,
+            &texts, &langs, &replies, &reshares, &urls,
+        ];
+        let rows = self.with_writer(|client| Ok(client.query(UPSERT, &params)?))?;
+        let mut inserted: std::collections::HashSet<String> =
+            rows.iter().filter_map(|r| r.try_get::<_, String>(0).ok()).collect();
+        // An id inserted by this statement is new only at its first position in the batch.
+        let new = batch.iter().map(|m| inserted.remove(m.id.as_str())).collect();
+        Ok(UpsertOutcome { new })
+    }
+
+    fn get_mention(&self, id: &MentionId) -> Result<Option<StoredMention>, StoreError> {
+        self.with_reader(|client| {
+            let row = client.query_opt(
+                &format!("SELECT {MENTION_COLUMNS} FROM mentions WHERE id = $1"),
+                &[&id.as_str()],
+            )?;
+            row.as_ref().map(row_to_mention).transpose()
+        })
+    }
+
+    fn search_mentions(&self, query: &MentionQuery) -> Result<MentionPage, StoreError> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut params: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+        // `?` in a clause stands for the next of its values, numbered in order.
+        let mut push = |clause: &str, values: Vec<Box<dyn ToSql + Sync>>| {
+            let mut sql = String::with_capacity(clause.len() + 8);
+            for (i, part) in clause.split('?').enumerate() {
+                if i > 0 {
+                    sql.push_str(&format!("${}", params.len() + i));
+                }
+                sql.push_str(part);
+            }
+            params.extend(values);
+            clauses.push(sql);
+        };
+        for (column, value) in [
+            ("channel", &query.channel),
+            ("platform", &query.platform),
+            ("kind", &query.kind),
+            ("lang", &query.lang),
+            ("author_id", &query.author_id),
+            ("in_reply_to", &query.in_reply_to),
+        ] {
+            if let Some(v) = value {
+                push(&format!("{column} = ?"), vec![Box::new(v.clone())]);
+            }
+        }
+        if let Some(text) = &query.text {
+            push("text ILIKE ? ESCAPE '\\'", vec![Box::new(like_pattern(text))]);
+        }
+        if let Some(since) = query.since {
+            push("created_at >= ?", vec![Box::new(since)]);
+        }
+        if let Some(until) = query.until {
+            push("created_at < ?", vec![Box::new(until)]);
+        }
+        if let Some(after) = &query.after {
+            let at = DateTime::from_timestamp_micros(after.created_at_micros)
+                .ok_or_else(|| StoreError::InvalidCursor(after.encode()))?;
+            push("(created_at, id) < (?, ?)", vec![Box::new(at), Box::new(after.id.clone())]);
+        }
+        let page_size = query.page_size();
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {MENTION_COLUMNS} FROM mentions {where_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
+            page_size + 1
+        );
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+        let rows = self.with_reader(|client| Ok(client.query(&sql, &refs)?))?;
+        let rows = rows.iter().map(row_to_mention).collect::<Result<Vec<_>, _>>()?;
+        Ok(MentionPage::from_rows(rows, page_size))
+    }
+
+    fn count_mentions(&self) -> Result<u64, StoreError> {
+        self.with_reader(|client| {
+            let n: i64 = client.query_one("SELECT COUNT(*) FROM mentions", &[])?.get(0);
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn channel_stats(&self) -> Result<Vec<ChannelStats>, StoreError> {
+        let rows = self.with_reader(|client| {
+            Ok(client.query(
+                "SELECT channel, array_agg(DISTINCT platform ORDER BY platform), COUNT(*), MIN(created_at), MAX(created_at) \
+                 FROM mentions GROUP BY channel ORDER BY COUNT(*) DESC, channel",
+                &[],
+            )?)
+        })?;
+        rows.iter()
+            .map(|row| {
+                Ok(ChannelStats {
+                    channel: row.try_get(0)?,
+                    platforms: row.try_get(1)?,
+                    mentions: u64::try_from(row.try_get::<_, i64>(2)?).unwrap_or(0),
+                    first_at: row.try_get(3)?,
+                    last_at: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}

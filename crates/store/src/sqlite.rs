@@ -1,0 +1,323 @@
+//! The embedded default backend: one SQLite file in WAL mode. One writer
+//! connection (SQLite allows one writer at a time anyway) and a pool of
+//! read-only connections, which WAL lets run while the writer commits.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use firebreak_core::{Author, AuthorId, ChannelId, Mention, MentionId};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::pool::Pool;
+use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
+use crate::{Backend, ChannelStats, Migration, MentionStore, StoreError, UpsertOutcome};
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "mentions",
+    sql: include_str!("../migrations/sqlite/0001_mentions.sql"),
+}];
+
+const INSERT_MENTION: &str = "INSERT INTO mentions (id, platform, channel, kind, created_at, author_id, \
+     author_handle, author_followers, author_verified, text, lang, in_reply_to, reshare_of, url, ingested_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+     ON CONFLICT (id) DO NOTHING";
+
+const MENTION_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
+     author_followers, author_verified, text, lang, in_reply_to, reshare_of, url, ingested_at";
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Pool<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens the database file at `path`, creating it and its directory when
+    /// missing, and applies pending migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut writer = Connection::open(path)?;
+        writer.busy_timeout(Duration::from_secs(10))?;
+        // WAL: readers never block the writer; NORMAL sync is crash-safe for the
+        // application (kill -9 loses nothing committed) and much faster than FULL.
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", "NORMAL")?;
+        writer.pragma_update(None, "foreign_keys", "ON")?;
+        writer.pragma_update(None, "cache_size", -32768)?; // 32 MiB
+        writer.pragma_update(None, "temp_store", "MEMORY")?;
+        migrate(&mut writer)?;
+
+        let reader_path = path.to_path_buf();
+        let readers = Pool::new(
+            8,
+            Box::new(move || {
+                let conn = Connection::open_with_flags(
+                    &reader_path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                Ok(conn)
+            }),
+        );
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` with exclusive use of the writer connection. For tests and
+    /// maintenance inside this crate's own tests; not part of the store API.
+    #[cfg(test)]
+    pub(crate) fn with_writer<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        f(&conn)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS firebreak_schema (
+            version INTEGER PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        )",
+    )?;
+    let current: u32 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM firebreak_schema",
+        [],
+        |row| row.get(0),
+    )?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if current > known {
+        return Err(StoreError::SchemaTooNew { found: current, known });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let fail = |e: rusqlite::Error| StoreError::Migration {
+            version: m.version,
+            name: m.name,
+            reason: e.to_string(),
+        };
+        let tx = conn.transaction().map_err(fail)?;
+        tx.execute_batch(m.sql).map_err(fail)?;
+        tx.execute(
+            "INSERT INTO firebreak_schema (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![m.version, m.name, Utc::now().to_rfc3339()],
+        )
+        .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+    }
+    Ok(())
+}
+
+fn micros_to_time(micros: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StoreError::CorruptRow(format!("timestamp {micros} out of range")))
+}
+
+fn row_to_mention(row: &rusqlite::Row<'_>) -> Result<StoredMention, StoreError> {
+    let id: String = row.get(0)?;
+    let platform: String = row.get(1)?;
+    let kind: String = row.get(3)?;
+    let followers: i64 = row.get(7)?;
+    let corrupt = |what: String| StoreError::CorruptRow(format!("mention {id}: {what}"));
+    let mention = Mention {
+        platform: platform.parse().map_err(corrupt)?,
+        channel: ChannelId::new(row.get::<_, String>(2)?),
+        kind: kind.parse().map_err(corrupt)?,
+        created_at: micros_to_time(row.get(4)?)?,
+        author: Author {
+            id: AuthorId::new(row.get::<_, String>(5)?),
+            handle: row.get(6)?,
+            followers: u64::try_from(followers).unwrap_or(0),
+            verified: row.get(8)?,
+        },
+        text: row.get(9)?,
+        lang: row.get(10)?,
+        in_reply_to: row.get::<_, Option<String>>(11)?.map(MentionId::new),
+        reshare_of: row.get::<_, Option<String>>(12)?.map(MentionId::new),
+        url: row.get(13)?,
+        id: MentionId::new(id),
+    };
+    Ok(StoredMention {
+        mention,
+        ingested_at: micros_to_time(row.get(14)?)?,
+    })
+}
+
+impl MentionStore for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn upsert_mentions(&self, batch: &[Mention]) -> Result<UpsertOutcome, StoreError> {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Utc::now().timestamp_micros();
+        let tx = conn.transaction()?;
+        let mut new = Vec::with_capacity(batch.len());
+        {
+            let mut insert = tx.prepare_cached(INSERT_MENTION)?;
+            for m in batch {
+                let changed = insert.execute(rusqlite::params![
+                    m.id.as_str(),
+                    m.platform.as_str(),
+                    m.channel.as_str(),
+                    m.kind.as_str(),
+                    m.created_at.timestamp_micros(),
+                    m.author.id.as_str(),
+                    m.author.handle.as_deref(),
+                    i64::try_from(m.author.followers).unwrap_or(i64::MAX),
+                    m.author.verified,
+                    m.text.as_str(),
+                    m.lang.as_deref(),
+                    m.in_reply_to.as_ref().map(MentionId::as_str),
+                    m.reshare_of.as_ref().map(MentionId::as_str),
+                    m.url.as_deref(),
+                    now,
+                ])?;
+                new.push(changed == 1);
+            }
+        }
+        tx.commit()?;
+        Ok(UpsertOutcome { new })
+    }
+
+    fn get_mention(&self, id: &MentionId) -> Result<Option<StoredMention>, StoreError> {
+        let conn = self.readers.get()?;
+        let mut stmt = conn.prepare_cached(&format!("SELECT {MENTION_COLUMNS} FROM mentions WHERE id = ?1"))?;
+        let row = stmt
+            .query_row([id.as_str()], |row| Ok(row_to_mention(row)))
+            .optional()?;
+        row.transpose()
+    }
+
+    fn search_mentions(&self, query: &MentionQuery) -> Result<MentionPage, StoreError> {
+        let mut clauses: Vec<&str> = Vec::new();
+        let mut params: Vec<Value> = Vec::new();
+        let mut eq = |clause: &'static str, value: &Option<String>| {
+            if let Some(v) = value {
+                clauses.push(clause);
+                params.push(Value::Text(v.clone()));
+            }
+        };
+        eq("channel = ?", &query.channel);
+        eq("platform = ?", &query.platform);
+        eq("kind = ?", &query.kind);
+        eq("lang = ?", &query.lang);
+        eq("author_id = ?", &query.author_id);
+        eq("in_reply_to = ?", &query.in_reply_to);
+        if let Some(text) = &query.text {
+            clauses.push("text LIKE ? ESCAPE '\\'");
+            params.push(Value::Text(like_pattern(text)));
+        }
+        if let Some(since) = query.since {
+            clauses.push("created_at >= ?");
+            params.push(Value::Integer(since.timestamp_micros()));
+        }
+        if let Some(until) = query.until {
+            clauses.push("created_at < ?");
+            params.push(Value::Integer(until.timestamp_micros()));
+        }
+        if let Some(after) = &query.after {
+            clauses.push("(created_at < ? OR (created_at = ? AND id < ?))");
+            params.push(Value::Integer(after.created_at_micros));
+            params.push(Value::Integer(after.created_at_micros));
+            params.push(Value::Text(after.id.clone()));
+        }
+        let page_size = query.page_size();
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {MENTION_COLUMNS} FROM mentions {where_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
+            page_size + 1
+        );
+        let conn = self.readers.get()?;
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let mut out = Vec::with_capacity(page_size + 1);
+        while let Some(row) = rows.next()? {
+            out.push(row_to_mention(row)?);
+        }
+        Ok(MentionPage::from_rows(out, page_size))
+    }
+
+    fn count_mentions(&self) -> Result<u64, StoreError> {
+        let conn = self.readers.get()?;
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM mentions", [], |row| row.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn channel_stats(&self) -> Result<Vec<ChannelStats>, StoreError> {
+        let conn = self.readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT channel, group_concat(DISTINCT platform), COUNT(*), MIN(created_at), MAX(created_at) \
+             FROM mentions GROUP BY channel ORDER BY COUNT(*) DESC, channel",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let platforms: String = row.get(1)?;
+            let mut platforms: Vec<String> = platforms.split(',').map(str::to_owned).collect();
+            platforms.sort();
+            out.push(ChannelStats {
+                channel: row.get(0)?,
+                platforms,
+                mentions: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                first_at: row.get::<_, Option<i64>>(3)?.map(micros_to_time).transpose()?,
+                last_at: row.get::<_, Option<i64>>(4)?.map(micros_to_time).transpose()?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_refuses_to_delete_mentions() {
+        let dir = tempfile::tempdir().ok();
+        let Some(dir) = dir else { panic!("tempdir") };
+        let store = SqliteStore::open(&dir.path().join("t.db")).ok();
+        let Some(store) = store else { panic!("open") };
+        let err = store.with_writer(|c| c.execute("DELETE FROM mentions", []));
+        let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("never deleted"), "{msg}");
+    }
+
+    #[test]
+    fn reopening_applies_no_migration_twice_and_journal_is_wal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/dir/t.db");
+        drop(SqliteStore::open(&path).expect("first open"));
+        let store = SqliteStore::open(&path).expect("second open");
+        let (versions, mode): (i64, String) = store.with_writer(|c| {
+            let v = c
+                .query_row("SELECT COUNT(*) FROM firebreak_schema", [], |r| r.get(0))
+                .expect("count");
+            let m = c
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .expect("mode");
+            (v, m)
+        });
+        assert_eq!(versions as usize, MIGRATIONS.len());
+        assert_eq!(mode, "wal");
+    }
+}
