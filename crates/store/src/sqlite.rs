@@ -296,13 +296,15 @@ mod tests {
 
     #[test]
     fn the_schema_refuses_to_delete_mentions() {
-        let dir = tempfile::tempdir().ok();
-        let Some(dir) = dir else { panic!("tempdir") };
-        let store = SqliteStore::open(&dir.path().join("t.db")).ok();
-        let Some(store) = store else { panic!("open") };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db")).expect("open");
+        store
+            .upsert_mentions(&firebreak_testkit::mentions(2))
+            .expect("upsert");
         let err = store.with_writer(|c| c.execute("DELETE FROM mentions", []));
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains("never deleted"), "{msg}");
+        assert_eq!(store.count_mentions().expect("count"), 2);
     }
 
     #[test]

@@ -1,0 +1,74 @@
+//! Shared by the integration tests: running the binary and a server.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub fn firebreak(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_firebreak"));
+    cmd.current_dir(dir).env_remove("FIREBREAK_CONFIG").env("FIREBREAK_LOG", "warn");
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run firebreak")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn json(o: &Output) -> Value {
+    serde_json::from_str(stdout(o).trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+/// A server started on a free port, stopped with SIGTERM on drop.
+pub struct Server {
+    child: std::process::Child,
+    pub base: String,
+    pub dir: PathBuf,
+}
+
+impl Server {
+    pub fn start(dir: &Path, db: &str, envs: &[(&str, &str)]) -> Server {
+        let mut cmd = firebreak(dir);
+        cmd.args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn serve");
+        let out = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).expect("read banner");
+        let base = line
+            .split("open ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .map(|s| s.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| panic!("no URL in {line:?}"));
+        Server { child, base, dir: dir.to_path_buf() }
+    }
+
+    /// SIGTERM, then wait: returns whether it exited cleanly.
+    pub fn stop(mut self) -> bool {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let status = self.child.wait().expect("wait");
+        std::mem::forget(self);
+        status.success()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
