@@ -10,5 +10,7 @@ pub mod mention;
 pub mod wire;
 
 pub use alert::{Alert, AlertKind};
-pub use mention::{Author, AuthorId, Channel, ChannelId, Mention, MentionId, MentionKind, Platform};
+pub use mention::{
+    Author, AuthorId, Channel, ChannelId, Mention, MentionId, MentionKind, Platform,
+};
 pub use wire::{DecodeError, MAX_LINE_BYTES};

@@ -19,7 +19,7 @@ pub const MAX_ID_BYTES: usize = 512;
 /// Why one input line could not become a [`Mention`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    #[error("invalid UTF-8 at byte {0}")]
+    #[error("invalid UTF-8 at byte offset {0}")]
     InvalidUtf8(usize),
     #[error("line is {len} bytes, over the limit of {limit} bytes")]
     TooLong { len: usize, limit: usize },
@@ -92,8 +92,8 @@ pub fn decode_jsonl(line: &[u8]) -> Result<Mention, DecodeError> {
 
 /// Decodes one Mention from a JSON object in a string.
 pub fn decode_json_str(text: &str) -> Result<Mention, DecodeError> {
-    let raw: RawMention<'_> = serde_json::from_str(text.trim_end())
-        .map_err(|e| DecodeError::Json(json_reason(&e)))?;
+    let raw: RawMention<'_> =
+        serde_json::from_str(text.trim_end()).map_err(|e| DecodeError::Json(json_reason(&e)))?;
     let author = raw.author.ok_or(DecodeError::MissingField("author"))?;
     Fields {
         id: raw.id,
@@ -149,7 +149,10 @@ fn required_id(value: Option<Cow<'_, str>>, field: &'static str) -> Result<Strin
     Ok(value.into_owned())
 }
 
-fn optional_id(value: Option<Cow<'_, str>>, field: &'static str) -> Result<Option<String>, DecodeError> {
+fn optional_id(
+    value: Option<Cow<'_, str>>,
+    field: &'static str,
+) -> Result<Option<String>, DecodeError> {
     match value {
         Some(v) if v.is_empty() => Ok(None),
         Some(v) => {
@@ -165,7 +168,10 @@ fn check_id(value: &str, field: &'static str) -> Result<(), DecodeError> {
         return Err(invalid(field, "is empty"));
     }
     if value.len() > MAX_ID_BYTES {
-        return Err(invalid(field, format!("is longer than {MAX_ID_BYTES} bytes")));
+        return Err(invalid(
+            field,
+            format!("is longer than {MAX_ID_BYTES} bytes"),
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(invalid(field, "contains control characters"));
@@ -177,7 +183,11 @@ fn check_id(value: &str, field: &'static str) -> Result<(), DecodeError> {
 pub fn parse_timestamp(value: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("{value:?} is not an RFC 3339 timestamp ({e}); expected e.g. 2026-05-24T00:47:08Z"))
+        .map_err(|e| {
+            format!(
+                "{value:?} is not an RFC 3339 timestamp ({e}); expected e.g. 2026-05-24T00:47:08Z"
+            )
+        })
 }
 
 /// Normalises a platform-supplied language tag to ISO 639-1 (`pt-BR` → `pt`).
@@ -206,12 +216,19 @@ impl Fields<'_> {
             .ok_or(DecodeError::MissingField("kind"))?
             .parse()
             .map_err(|e| invalid("kind", e))?;
-        let created_at = parse_timestamp(&self.created_at.ok_or(DecodeError::MissingField("created_at"))?)
-            .map_err(|e| invalid("created_at", e))?;
+        let created_at = parse_timestamp(
+            &self
+                .created_at
+                .ok_or(DecodeError::MissingField("created_at"))?,
+        )
+        .map_err(|e| invalid("created_at", e))?;
         let author_id = required_id(self.author_id, "author.id")?;
         let text = self.text.ok_or(DecodeError::MissingField("text"))?;
         if text.len() > MAX_LINE_BYTES {
-            return Err(invalid("text", format!("is longer than {MAX_LINE_BYTES} bytes")));
+            return Err(invalid(
+                "text",
+                format!("is longer than {MAX_LINE_BYTES} bytes"),
+            ));
         }
         Ok(Mention {
             id: MentionId::new(id),
@@ -221,7 +238,10 @@ impl Fields<'_> {
             created_at,
             author: Author {
                 id: AuthorId::new(author_id),
-                handle: self.author_handle.filter(|h| !h.is_empty()).map(without_nul),
+                handle: self
+                    .author_handle
+                    .filter(|h| !h.is_empty())
+                    .map(without_nul),
                 followers: self.author_followers.unwrap_or(0),
                 verified: self.author_verified.unwrap_or(false),
             },
@@ -270,7 +290,15 @@ pub const CSV_COLUMNS: [&str; 14] = [
     "lang",
 ];
 
-const CSV_REQUIRED: [&str; 7] = ["id", "platform", "channel", "kind", "created_at", "author_id", "text"];
+const CSV_REQUIRED: [&str; 7] = [
+    "id",
+    "platform",
+    "channel",
+    "kind",
+    "created_at",
+    "author_id",
+    "text",
+];
 
 /// Where each known column sits in a CSV file, read from its header row.
 #[derive(Debug, Clone)]
@@ -284,7 +312,10 @@ impl CsvLayout {
         let mut index = [None; 14];
         for (pos, name) in header.iter().enumerate() {
             let name = String::from_utf8_lossy(name);
-            let name = name.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            let name = name
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_ascii_lowercase();
             // Accept the dotted spelling of the JSON format as well.
             let name = name.replace('.', "_");
             if let Some(col) = CSV_COLUMNS.iter().position(|c| *c == name) {
@@ -303,14 +334,21 @@ impl CsvLayout {
         Ok(CsvLayout { index })
     }
 
-    fn field<'r>(&self, record: &'r csv::ByteRecord, col: usize) -> Result<Option<&'r str>, DecodeError> {
+    fn field<'r>(
+        &self,
+        record: &'r csv::ByteRecord,
+        col: usize,
+    ) -> Result<Option<&'r str>, DecodeError> {
         let Some(pos) = self.index[col] else {
             return Ok(None);
         };
         match record.get(pos) {
             None => Ok(None),
             Some(bytes) => std::str::from_utf8(bytes).map(Some).map_err(|e| {
-                invalid(CSV_FIELD_NAMES[col], format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+                invalid(
+                    CSV_FIELD_NAMES[col],
+                    format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                )
             }),
         }
     }
@@ -334,7 +372,10 @@ impl CsvLayout {
         let followers = match non_empty(7)? {
             None => None,
             Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
-                invalid("author_followers", format!("{v:?} is not a whole number >= 0"))
+                invalid(
+                    "author_followers",
+                    format!("{v:?} is not a whole number >= 0"),
+                )
             })?),
         };
         let verified = match non_empty(8)? {
@@ -342,7 +383,12 @@ impl CsvLayout {
             Some(v) => Some(match v.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
-                _ => return Err(invalid("author_verified", format!("{v:?} is not true or false"))),
+                _ => {
+                    return Err(invalid(
+                        "author_verified",
+                        format!("{v:?} is not true or false"),
+                    ))
+                }
             }),
         };
         Fields {
@@ -375,15 +421,139 @@ pub fn csv_row(mention: &Mention) -> [String; 14] {
         mention.platform.to_string(),
         mention.channel.to_string(),
         mention.kind.to_string(),
-        mention.created_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        mention
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
         mention.author.id.to_string(),
         mention.author.handle.clone().unwrap_or_default(),
         mention.author.followers.to_string(),
         mention.author.verified.to_string(),
         mention.text.clone(),
-        mention.in_reply_to.as_ref().map(ToString::to_string).unwrap_or_default(),
-        mention.reshare_of.as_ref().map(ToString::to_string).unwrap_or_default(),
+        mention
+            .in_reply_to
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        mention
+            .reshare_of
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         mention.url.clone().unwrap_or_default(),
         mention.lang.clone().unwrap_or_default(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"id": "reddit:20-2", "platform": "Reddit", "channel": "@cartello", "kind": "mention", "created_at": "2026-05-24T02:58:25+02:00", "author": {"id": "u774482741", "handle": "@u774482741", "followers": 331, "verified": false}, "text": "@cartello your app keeps crashing today", "in_reply_to": null, "reshare_of": null, "url": "https://reddit.example/reddit:20-2", "lang": "en-GB", "extra": {"ignored": true}}"#;
+
+    fn reason(line: &str) -> String {
+        match decode_jsonl(line.as_bytes()) {
+            Ok(m) => panic!("decoded {m:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_spec_line_decodes_with_normalised_fields() {
+        let m = decode_jsonl(GOOD.as_bytes()).expect("valid");
+        assert_eq!(m.id.as_str(), "reddit:20-2");
+        assert_eq!(m.platform.as_str(), "reddit");
+        assert_eq!(m.kind, MentionKind::Mention);
+        assert_eq!(m.created_at.to_rfc3339(), "2026-05-24T00:58:25+00:00");
+        assert_eq!(m.author.followers, 331);
+        assert_eq!(m.lang.as_deref(), Some("en"));
+        assert_eq!(m.in_reply_to, None);
+        // Encoding and decoding again gives the same mention.
+        assert_eq!(
+            decode_jsonl(encode_jsonl(&m).as_bytes()).expect("round trip"),
+            m
+        );
+    }
+
+    #[test]
+    fn optional_fields_may_be_absent() {
+        let m = decode_jsonl(
+            br#"{"id":"x:1","platform":"x","channel":"@c","kind":"reshare","created_at":"2026-01-01T00:00:00Z","author":{"id":"a"},"text":""}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            (m.author.followers, m.author.verified, m.author.handle),
+            (0, false, None)
+        );
+        assert_eq!((m.text.as_str(), m.url, m.lang), ("", None, None));
+    }
+
+    #[test]
+    fn each_fault_has_a_reason_that_names_it() {
+        let with = |field: &str, value: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(GOOD).expect("json");
+            let (obj, key) = match field.split_once('.') {
+                Some((a, b)) => (v[a].as_object_mut().expect("object"), b),
+                None => (v.as_object_mut().expect("object"), field),
+            };
+            if value == "<absent>" {
+                obj.remove(key);
+            } else {
+                obj.insert(key.into(), serde_json::from_str(value).expect("value"));
+            }
+            v.to_string()
+        };
+        assert!(reason("{").contains("invalid JSON"));
+        assert!(reason("[]").contains("invalid JSON"));
+        assert_eq!(
+            reason(&with("id", "<absent>")),
+            "missing required field `id`"
+        );
+        assert_eq!(
+            reason(&with("author.id", "<absent>")),
+            "missing required field `author.id`"
+        );
+        assert_eq!(
+            reason(&with("text", "<absent>")),
+            "missing required field `text`"
+        );
+        assert!(reason(&with("id", "42")).contains("invalid type: integer `42`, expected a string"));
+        assert!(reason(&with("id", "\"  \"")).contains("field `id`: is empty"));
+        assert!(reason(&with("kind", "\"tweet\"")).contains("unknown kind \"tweet\""));
+        assert!(reason(&with("platform", "\"my platform!\"")).contains("field `platform`"));
+        assert!(reason(&with("created_at", "\"yesterday\"")).contains("not an RFC 3339 timestamp"));
+        assert!(reason(&with("author.followers", "-1")).contains("expected u64"));
+        assert!(reason(&with("author.verified", "\"yes\"")).contains("expected a boolean"));
+        assert!(reason(&with("author", "\"bob\"")).contains("invalid type"));
+        assert_eq!(
+            decode_jsonl(b"{\"id\":\"\xff\"}").err(),
+            Some(DecodeError::InvalidUtf8(7))
+        );
+        let long = format!("{{\"id\":\"{}\"}}", "x".repeat(MAX_LINE_BYTES));
+        assert!(matches!(
+            decode_jsonl(long.as_bytes()),
+            Err(DecodeError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn nul_characters_become_replacement_characters() {
+        let line = GOOD.replace("crashing", "crash\\u0000ing");
+        let m = decode_jsonl(line.as_bytes()).expect("valid");
+        assert!(m.text.contains("crash\u{fffd}ing"));
+    }
+
+    #[test]
+    fn language_tags_are_normalised_or_dropped() {
+        assert_eq!(normalize_lang("pt-BR").as_deref(), Some("pt"));
+        assert_eq!(normalize_lang("IT").as_deref(), Some("it"));
+        assert_eq!(normalize_lang("und"), None);
+        assert_eq!(normalize_lang(""), None);
+    }
+
+    #[test]
+    fn a_csv_header_without_required_columns_is_refused() {
+        let header = csv::ByteRecord::from(vec!["id", "text"]);
+        let err = CsvLayout::from_header(&header).expect_err("must fail");
+        assert!(err.to_string().contains("`platform`"), "{err}");
+    }
 }

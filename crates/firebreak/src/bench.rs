@@ -35,10 +35,16 @@ impl Rng {
 }
 
 const OPENERS: [&str; 10] = [
-    "@velora my order", "Ciao @velora, il bollitore", "Hola @velora, el pedido",
-    "Cześć @velora, czajnik", "Hallo @velora, der Wasserkocher", "Hey @velora the new kettle",
-    "@velora ancora nessuna risposta sul", "@velora llevo tres días esperando el",
-    "@velora zamówienie", "@velora seit Tagen warte ich auf den",
+    "@velora my order",
+    "Ciao @velora, il bollitore",
+    "Hola @velora, el pedido",
+    "Cześć @velora, czajnik",
+    "Hallo @velora, der Wasserkocher",
+    "Hey @velora the new kettle",
+    "@velora ancora nessuna risposta sul",
+    "@velora llevo tres días esperando el",
+    "@velora zamówienie",
+    "@velora seit Tagen warte ich auf den",
 ];
 const MIDDLES: [&str; 10] = [
     "arrived broken and support has not answered in two days",
@@ -53,7 +59,14 @@ const MIDDLES: [&str; 10] = [
     "wie entkalke ich das Gerät richtig?",
 ];
 const TAILS: [&str; 8] = [
-    "#fail", "😡😡", "grazie mille", "¡gracias!", "dzięki", "danke!", "please help", "",
+    "#fail",
+    "😡😡",
+    "grazie mille",
+    "¡gracias!",
+    "dzięki",
+    "danke!",
+    "please help",
+    "",
 ];
 const LANGS: [&str; 5] = ["en", "it", "es", "pl", "de"];
 const PLATFORMS: [&str; 4] = ["mastodon", "bluesky", "reddit", "x"];
@@ -85,7 +98,8 @@ fn generate(path: &std::path::Path, count: u64, run: &str) -> Result<u64> {
             rng.pick(&TAILS),
             i % 97
         );
-        let parent = (kind == "reply" && i > 0).then(|| format!("{platform}:{run}-{}", rng.below(i)));
+        let parent =
+            (kind == "reply" && i > 0).then(|| format!("{platform}:{run}-{}", rng.below(i)));
         let line = json!({
             "id": format!("{platform}:{run}-{i}"),
             "platform": platform,
@@ -121,7 +135,13 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-pub async fn ingest(config: &Config, db: Option<String>, count: u64, batch_size: usize, json_out: bool) -> Result<std::process::ExitCode> {
+pub async fn ingest(
+    config: &Config,
+    db: Option<String>,
+    count: u64,
+    batch_size: usize,
+    json_out: bool,
+) -> Result<std::process::ExitCode> {
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let path = dir.path().join("stream.jsonl");
     let run = format!("{:x}", chrono::Utc::now().timestamp_millis());
@@ -185,19 +205,37 @@ pub async fn ingest(config: &Config, db: Option<String>, count: u64, batch_size:
         println!("{figures}");
     } else {
         println!("ingest benchmark ({backend})");
-        println!("  mentions            {count} ({:.1} MiB of JSONL)", bytes as f64 / 1048576.0);
-        println!("  batch size          {batch_size} ({} commits)", report.commits);
+        println!(
+            "  mentions            {count} ({:.1} MiB of JSONL)",
+            bytes as f64 / 1048576.0
+        );
+        println!(
+            "  batch size          {batch_size} ({} commits)",
+            report.commits
+        );
         println!("  stored              {} in {secs:.2}s", report.inserted);
         println!("  throughput          {rate:.0} mentions/s (parse + pipeline + upsert)");
-        println!("  parse-only ceiling  {:.0} mentions/s (one thread, no store)", count as f64 / parse_secs);
-        println!("  ratio               {:.2} of the parse-only rate", rate / (count as f64 / parse_secs));
+        println!(
+            "  parse-only ceiling  {:.0} mentions/s (one thread, no store)",
+            count as f64 / parse_secs
+        );
+        println!(
+            "  ratio               {:.2} of the parse-only rate",
+            rate / (count as f64 / parse_secs)
+        );
         match rss {
-            Some(r) => println!("  peak RSS            {:.1} MiB (during the import)", r as f64 / 1048576.0),
+            Some(r) => println!(
+                "  peak RSS            {:.1} MiB (during the import)",
+                r as f64 / 1048576.0
+            ),
             None => println!("  peak RSS            unavailable (not Linux)"),
         }
     }
     if report.inserted != count {
-        anyhow::bail!("stored {} of {count} mentions: the benchmark's stream was not fully stored", report.inserted);
+        anyhow::bail!(
+            "stored {} of {count} mentions: the benchmark's stream was not fully stored",
+            report.inserted
+        );
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

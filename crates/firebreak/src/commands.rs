@@ -54,7 +54,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             stats(store, json).await
         }
         Command::Demo { listen, load_only } => {
-            demo(&config, db.unwrap_or_else(|| DEMO_DB.to_owned()), listen, load_only).await
+            demo(
+                &config,
+                db.unwrap_or_else(|| DEMO_DB.to_owned()),
+                listen,
+                load_only,
+            )
+            .await
         }
         Command::Bench {
             what:
@@ -64,7 +70,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     json,
                 },
         } => {
-            crate::bench::ingest(&config, db, count, batch_size.unwrap_or(config.pipeline.batch_size), json).await
+            crate::bench::ingest(
+                &config,
+                db,
+                count,
+                batch_size.unwrap_or(config.pipeline.batch_size),
+                json,
+            )
+            .await
         }
         Command::Config { .. } => unreachable!("handled above"),
     }
@@ -80,17 +93,22 @@ fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
 
 fn load_config(explicit: Option<&Path>) -> Result<Config> {
     let path = config_path(explicit);
-    Config::load(path.as_deref(), std::env::vars()).map_err(|e| anyhow!("invalid configuration\n{e}"))
+    Config::load(path.as_deref(), std::env::vars())
+        .map_err(|e| anyhow!("invalid configuration\n{e}"))
 }
 
 fn config_check(explicit: Option<&Path>) -> Result<ExitCode> {
     let path = config_path(explicit);
-    let name = path
-        .as_ref()
-        .map_or_else(|| "(no file; defaults)".to_owned(), |p| p.display().to_string());
+    let name = path.as_ref().map_or_else(
+        || "(no file; defaults)".to_owned(),
+        |p| p.display().to_string(),
+    );
     match Config::load(path.as_deref(), std::env::vars()) {
         Ok(config) => {
-            println!("{name}: OK\n\n# effective configuration (secrets hidden)\n{}", config.to_redacted_toml());
+            println!(
+                "{name}: OK\n\n# effective configuration (secrets hidden)\n{}",
+                config.to_redacted_toml()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -162,7 +180,11 @@ async fn import(
             report.inserted,
             report.duplicates,
             source.rejected,
-            if source.rejected > 0 { " (each listed above with its line number)" } else { "" },
+            if source.rejected > 0 {
+                " (each listed above with its line number)"
+            } else {
+                ""
+            },
             source.records,
             secs,
             source.decoded as f64 / secs.max(1e-9),
@@ -191,7 +213,8 @@ async fn replay(
         }
     }
     // A fresh temporary store unless --db names one.
-    let tmp = tempfile::tempdir().context("cannot create a temporary directory for the replay store")?;
+    let tmp =
+        tempfile::tempdir().context("cannot create a temporary directory for the replay store")?;
     let url = db.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("replay.db").display()));
     let store = open_store(url).await?;
     let mut sinks: Vec<Box<dyn AlertSink>> = Vec::new();
@@ -204,7 +227,11 @@ async fn replay(
     let input = Input::Files(Feed {
         files: vec![file],
         format: None,
-        batch_size: if speed.is_some() { 256 } else { config.pipeline.batch_size },
+        batch_size: if speed.is_some() {
+            256
+        } else {
+            config.pipeline.batch_size
+        },
         pace: speed.map(|speed| Pace { speed }),
         progress: !json,
     });
@@ -248,9 +275,10 @@ async fn replay(
 
 async fn stats(store: Arc<dyn MentionStore>, json: bool) -> Result<ExitCode> {
     let s = store.clone();
-    let (mentions, channels) =
-        tokio::task::spawn_blocking(move || Ok::<_, firebreak_store::StoreError>((s.count_mentions()?, s.channel_stats()?)))
-            .await??;
+    let (mentions, channels) = tokio::task::spawn_blocking(move || {
+        Ok::<_, firebreak_store::StoreError>((s.count_mentions()?, s.channel_stats()?))
+    })
+    .await??;
     tokio::task::spawn_blocking(move || drop(store)).await?;
     if json {
         println!("{}", json!({"mentions": mentions, "channels": channels}));
@@ -270,7 +298,12 @@ async fn stats(store: Arc<dyn MentionStore>, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn demo(config: &Config, db: String, listen: std::net::SocketAddr, load_only: bool) -> Result<ExitCode> {
+async fn demo(
+    config: &Config,
+    db: String,
+    listen: std::net::SocketAddr,
+    load_only: bool,
+) -> Result<ExitCode> {
     let store = open_store(db.clone()).await?;
     let input = Input::Bytes {
         name: "velora-crisis.jsonl".into(),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// The file read when `--config` is not given (if it exists).
 pub const DEFAULT_CONFIG: &str = "firebreak.toml";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub store: StoreSection,
@@ -59,17 +59,6 @@ pub struct PipelineSection {
     pub channel_capacity: usize,
     /// Retries of a failed store write before the batch is reported as not stored.
     pub store_retries: u32,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            store: StoreSection::default(),
-            server: ServerSection::default(),
-            ingest: IngestSection::default(),
-            pipeline: PipelineSection::default(),
-        }
-    }
 }
 
 impl Default for StoreSection {
@@ -121,7 +110,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}\n  fix: {}", self.location, self.problem, self.fix)
+        write!(
+            f,
+            "{}: {}\n  fix: {}",
+            self.location, self.problem, self.fix
+        )
     }
 }
 
@@ -132,14 +125,20 @@ const SECTIONS: [&str; 4] = ["store", "server", "ingest", "pipeline"];
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
     (line, col)
 }
 
 fn fix_for(message: &str) -> String {
     if message.contains("unknown field") {
         if let Some(expected) = message.split("expected ").nth(1) {
-            return format!("remove the key or correct its spelling; expected {}", expected.trim());
+            return format!(
+                "remove the key or correct its spelling; expected {}",
+                expected.trim()
+            );
         }
         return "remove the key or correct its spelling".into();
     }
@@ -205,10 +204,7 @@ impl Config {
         vars.sort();
         for (var, value) in vars {
             let rest = var["FIREBREAK_".len()..].to_ascii_lowercase();
-            let Some(section) = SECTIONS
-                .iter()
-                .find(|s| rest.starts_with(&format!("{s}_")))
-            else {
+            let Some(section) = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else {
                 continue; // not a config variable (e.g. FIREBREAK_CONFIG, FIREBREAK_LOG)
             };
             let key = rest[section.len() + 1..].to_owned();
@@ -388,8 +384,14 @@ mod tests {
     fn environment_variables_override_the_file() {
         let text = "[server]\nlisten = \"127.0.0.1:9000\"\n";
         let env = vec![
-            ("FIREBREAK_SERVER_LISTEN".to_owned(), "0.0.0.0:7000".to_owned()),
-            ("FIREBREAK_PIPELINE_BATCH_SIZE".to_owned(), "1000".to_owned()),
+            (
+                "FIREBREAK_SERVER_LISTEN".to_owned(),
+                "0.0.0.0:7000".to_owned(),
+            ),
+            (
+                "FIREBREAK_PIPELINE_BATCH_SIZE".to_owned(),
+                "1000".to_owned(),
+            ),
             ("FIREBREAK_CONFIG".to_owned(), "ignored".to_owned()),
         ];
         let c = Config::parse(text, "f.toml", env).expect("valid");
@@ -406,9 +408,11 @@ mod tests {
 
     #[test]
     fn out_of_range_values_are_refused_with_the_range() {
-        let e = Config::parse("[pipeline]\nbatch_size = 0\n", "f.toml", no_env()).expect_err("fail");
+        let e =
+            Config::parse("[pipeline]\nbatch_size = 0\n", "f.toml", no_env()).expect_err("fail");
         assert!(e.fix.contains("between 1 and 100000"), "{e}");
-        let e = Config::parse("[store]\nurl = \"mysql://x\"\n", "f.toml", no_env()).expect_err("fail");
+        let e =
+            Config::parse("[store]\nurl = \"mysql://x\"\n", "f.toml", no_env()).expect_err("fail");
         assert!(e.location.contains("store.url"), "{e}");
     }
 

@@ -95,7 +95,8 @@ async fn feed_files(feed: Feed, tx: mpsc::Sender<Envelope>) -> Result<SourceStat
         bail!("stdin (-) can be read only once");
     }
     let reads_stdin = feed.files.iter().any(|f| f == "-");
-    let show = feed.progress && std::io::stderr().is_terminal() && (reads_stdin || total_bytes > 8 << 20);
+    let show =
+        feed.progress && std::io::stderr().is_terminal() && (reads_stdin || total_bytes > 8 << 20);
     let bar = if show {
         let bar = if reads_stdin {
             ProgressBar::new_spinner()
@@ -135,7 +136,8 @@ async fn feed_files(feed: Feed, tx: mpsc::Sender<Envelope>) -> Result<SourceStat
             let input: Box<dyn BufRead> = if name == "-" {
                 Box::new(BufReader::with_capacity(1 << 20, std::io::stdin()))
             } else {
-                let file = std::fs::File::open(name).with_context(|| format!("cannot open {name}"))?;
+                let file =
+                    std::fs::File::open(name).with_context(|| format!("cannot open {name}"))?;
                 Box::new(BufReader::with_capacity(1 << 20, file))
             };
             let shown = if name == "-" { "stdin" } else { name.as_str() };

@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "firebreak", version, about = "See a social media crisis coming and handle it well.")]
+#[command(
+    name = "firebreak",
+    version,
+    about = "See a social media crisis coming and handle it well."
+)]
 pub struct Cli {
     /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB
     /// [default: store.url of the config, or ./firebreak-data/firebreak.db]
@@ -122,14 +126,16 @@ enum BenchWhat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let serving = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. });
-    let filter = std::env::var("FIREBREAK_LOG").unwrap_or_else(|_| {
-        if serving { "info" } else { "warn" }.to_owned()
-    });
+    let filter = std::env::var("FIREBREAK_LOG")
+        .unwrap_or_else(|_| if serving { "info" } else { "warn" }.to_owned());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

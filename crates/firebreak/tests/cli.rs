@@ -33,22 +33,36 @@ fn import_reports_every_bad_line_and_stores_the_rest() {
     for m in mentions(3) {
         writeln!(f, "{}", encode_jsonl(&m)).expect("write");
     }
-    f.write_all(b"{\"id\": 1}\n[1,2]\n\xc3\x28 invalid utf8\n").expect("write");
+    f.write_all(b"{\"id\": 1}\n[1,2]\n\xc3\x28 invalid utf8\n")
+        .expect("write");
     drop(f);
     let o = run(firebreak(dir.path()).args(["import", "in.jsonl", "--json"]));
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(json(&o), serde_json::json!({"imported": 3, "duplicates": 0, "rejected": 3}));
+    assert_eq!(
+        json(&o),
+        serde_json::json!({"imported": 3, "duplicates": 0, "rejected": 3})
+    );
     let err = stderr(&o);
-    assert!(err.contains("in.jsonl:4: invalid JSON: invalid type: integer `1`, expected a string"), "{err}");
+    assert!(
+        err.contains("in.jsonl:4: invalid JSON: invalid type: integer `1`, expected a string"),
+        "{err}"
+    );
     assert!(err.contains("in.jsonl:5: invalid JSON"), "{err}");
     assert!(err.contains("in.jsonl:6: invalid UTF-8"), "{err}");
     // The default store is an SQLite file under ./firebreak-data.
     assert!(dir.path().join("firebreak-data/firebreak.db").exists());
 
     let again = run(firebreak(dir.path()).args(["import", "in.jsonl", "--json"]));
-    assert_eq!(json(&again), serde_json::json!({"imported": 0, "duplicates": 3, "rejected": 3}));
+    assert_eq!(
+        json(&again),
+        serde_json::json!({"imported": 0, "duplicates": 3, "rejected": 3})
+    );
     let human = run(firebreak(dir.path()).args(["import", "in.jsonl"]));
-    assert!(stdout(&human).contains("imported 0, duplicates 3, rejected 3"), "{}", stdout(&human));
+    assert!(
+        stdout(&human).contains("imported 0, duplicates 3, rejected 3"),
+        "{}",
+        stdout(&human)
+    );
 }
 
 #[test]
@@ -59,7 +73,8 @@ fn import_reads_csv_and_stdin() {
         "id,platform,channel,kind,created_at,author_id,text\nr:1,reddit,@velora,mention,2026-03-02T09:00:00Z,u1,\"hello, world\"\n",
     )
     .expect("write");
-    let o = run(firebreak(dir.path()).args(["--db", "sqlite://x.db", "import", "in.csv", "--json"]));
+    let o =
+        run(firebreak(dir.path()).args(["--db", "sqlite://x.db", "import", "in.csv", "--json"]));
     assert_eq!(json(&o)["imported"], 1, "{}", stderr(&o));
 
     let mut child = firebreak(dir.path())
@@ -84,7 +99,13 @@ fn import_reads_csv_and_stdin() {
 fn a_missing_file_fails_before_anything_is_imported() {
     let dir = tempfile::tempdir().expect("tmp");
     write_jsonl(&dir.path().join("ok.jsonl"), 2);
-    let o = run(firebreak(dir.path()).args(["--db", "sqlite://x.db", "import", "ok.jsonl", "missing.jsonl"]));
+    let o = run(firebreak(dir.path()).args([
+        "--db",
+        "sqlite://x.db",
+        "import",
+        "ok.jsonl",
+        "missing.jsonl",
+    ]));
     assert!(!o.status.success());
     assert!(stderr(&o).contains("missing.jsonl"), "{}", stderr(&o));
     assert_eq!(mention_count(dir.path(), "sqlite://x.db"), 0);
@@ -96,7 +117,13 @@ fn a_killed_import_rerun_stores_every_mention_exactly_once() {
     let n = 150_000;
     write_jsonl(&dir.path().join("big.jsonl"), n);
     let mut child = firebreak(dir.path())
-        .args(["--db", "sqlite://crash.db", "import", "big.jsonl", "--quiet"])
+        .args([
+            "--db",
+            "sqlite://crash.db",
+            "import",
+            "big.jsonl",
+            "--quiet",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -107,10 +134,19 @@ fn a_killed_import_rerun_stores_every_mention_exactly_once() {
     let _ = child.wait();
     let partial = mention_count(dir.path(), "sqlite://crash.db");
     assert!(partial <= u64::from(n));
-    let o = run(firebreak(dir.path()).args(["--db", "sqlite://crash.db", "import", "big.jsonl", "--json"]));
+    let o = run(firebreak(dir.path()).args([
+        "--db",
+        "sqlite://crash.db",
+        "import",
+        "big.jsonl",
+        "--json",
+    ]));
     assert!(o.status.success(), "{}", stderr(&o));
     let summary = json(&o);
-    assert_eq!(summary["imported"].as_u64().expect("n") + summary["duplicates"].as_u64().expect("n"), u64::from(n));
+    assert_eq!(
+        summary["imported"].as_u64().expect("n") + summary["duplicates"].as_u64().expect("n"),
+        u64::from(n)
+    );
     assert_eq!(summary["duplicates"].as_u64(), Some(partial));
     assert_eq!(mention_count(dir.path(), "sqlite://crash.db"), u64::from(n));
 }
@@ -119,18 +155,33 @@ fn a_killed_import_rerun_stores_every_mention_exactly_once() {
 fn replay_uses_a_fresh_store_and_writes_the_alerts_file() {
     let dir = tempfile::tempdir().expect("tmp");
     write_jsonl(&dir.path().join("s.jsonl"), 20);
-    let o = run(firebreak(dir.path()).args(["replay", "s.jsonl", "--max", "--alerts-out", "alerts.jsonl", "--json"]));
+    let o = run(firebreak(dir.path()).args([
+        "replay",
+        "s.jsonl",
+        "--max",
+        "--alerts-out",
+        "alerts.jsonl",
+        "--json",
+    ]));
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(json(&o)["imported"], 20);
     let alerts = std::fs::read_to_string(dir.path().join("alerts.jsonl")).expect("alerts file");
     // No detector is wired yet: the file exists and every line (none yet) is an alert.
-    assert!(alerts.lines().all(|l| serde_json::from_str::<firebreak_core::Alert>(l).is_ok()));
-    assert!(!dir.path().join("firebreak-data").exists(), "replay must not touch the default store");
+    assert!(alerts
+        .lines()
+        .all(|l| serde_json::from_str::<firebreak_core::Alert>(l).is_ok()));
+    assert!(
+        !dir.path().join("firebreak-data").exists(),
+        "replay must not touch the default store"
+    );
     // Paced replay: 20 minutes of stream at 2400x is half a second.
     let start = std::time::Instant::now();
     let o = run(firebreak(dir.path()).args(["replay", "s.jsonl", "--speed", "2400", "--json"]));
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(start.elapsed() >= std::time::Duration::from_millis(450), "pacing was ignored");
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(450),
+        "pacing was ignored"
+    );
     let o = run(firebreak(dir.path()).args(["replay", "s.jsonl", "--speed", "0"]));
     assert!(!o.status.success());
 }
@@ -138,8 +189,11 @@ fn replay_uses_a_fresh_store_and_writes_the_alerts_file() {
 #[test]
 fn config_errors_name_the_file_the_line_and_the_fix() {
     let dir = tempfile::tempdir().expect("tmp");
-    std::fs::write(dir.path().join("firebreak.toml"), "[server]\nlisten = \"127.0.0.1:9999\"\n\n[pipeline]\nbatchsize = 10\n")
-        .expect("write");
+    std::fs::write(
+        dir.path().join("firebreak.toml"),
+        "[server]\nlisten = \"127.0.0.1:9999\"\n\n[pipeline]\nbatchsize = 10\n",
+    )
+    .expect("write");
     let o = run(firebreak(dir.path()).args(["config", "check"]));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
@@ -150,20 +204,35 @@ fn config_errors_name_the_file_the_line_and_the_fix() {
     let o = run(firebreak(dir.path()).args(["stats"]));
     assert!(!o.status.success());
 
-    std::fs::write(dir.path().join("firebreak.toml"), "[pipeline]\nbatch_size = 10\n").expect("write");
-    let o = run(firebreak(dir.path()).args(["config", "check"]).env("FIREBREAK_SERVER_LISTEN", "127.0.0.1:7777"));
+    std::fs::write(
+        dir.path().join("firebreak.toml"),
+        "[pipeline]\nbatch_size = 10\n",
+    )
+    .expect("write");
+    let o = run(firebreak(dir.path())
+        .args(["config", "check"])
+        .env("FIREBREAK_SERVER_LISTEN", "127.0.0.1:7777"));
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("127.0.0.1:7777") && stdout(&o).contains("batch_size = 10"));
-    let o = run(firebreak(dir.path()).args(["config", "check"]).env("FIREBREAK_SERVER_LISTN", "x"));
+    let o = run(firebreak(dir.path())
+        .args(["config", "check"])
+        .env("FIREBREAK_SERVER_LISTN", "x"));
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("FIREBREAK_SERVER_LISTN"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("FIREBREAK_SERVER_LISTN"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn the_example_configuration_is_valid() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firebreak.example.toml");
     let dir = tempfile::tempdir().expect("tmp");
-    let o = run(firebreak(dir.path()).arg("config").arg("check").arg(&example));
+    let o = run(firebreak(dir.path())
+        .arg("config")
+        .arg("check")
+        .arg(&example));
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
@@ -176,18 +245,30 @@ fn demo_load_is_idempotent() {
     assert!(n > 1000, "the demo holds {n} mentions");
     let o = run(firebreak(dir.path()).args(["demo", "--load-only"]));
     assert!(stderr(&o).contains("0 new"), "{}", stderr(&o));
-    assert_eq!(mention_count(dir.path(), "sqlite://firebreak-data/demo.db"), n);
+    assert_eq!(
+        mention_count(dir.path(), "sqlite://firebreak-data/demo.db"),
+        n
+    );
 }
 
 #[test]
 fn postgres_import_is_idempotent_too() {
-    let Some(db) = PgDatabase::create() else { return };
+    let Some(db) = PgDatabase::create() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tmp");
     write_jsonl(&dir.path().join("in.jsonl"), 1_000);
     let o = run(firebreak(dir.path()).args(["--db", &db.url, "import", "in.jsonl", "--json"]));
-    assert_eq!(json(&o), serde_json::json!({"imported": 1000, "duplicates": 0, "rejected": 0}), "{}", stderr(&o));
+    assert_eq!(
+        json(&o),
+        serde_json::json!({"imported": 1000, "duplicates": 0, "rejected": 0}),
+        "{}",
+        stderr(&o)
+    );
     let o = run(firebreak(dir.path()).args(["--db", &db.url, "import", "in.jsonl", "--json"]));
-    assert_eq!(json(&o), serde_json::json!({"imported": 0, "duplicates": 1000, "rejected": 0}));
+    assert_eq!(
+        json(&o),
+        serde_json::json!({"imported": 0, "duplicates": 1000, "rejected": 0})
+    );
     assert_eq!(mention_count(dir.path(), &db.url), 1_000);
 }
-

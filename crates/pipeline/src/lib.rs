@@ -65,7 +65,10 @@ pub struct Envelope {
 
 impl Envelope {
     pub fn new(mentions: Vec<Mention>) -> Envelope {
-        Envelope { mentions, ack: None }
+        Envelope {
+            mentions,
+            ack: None,
+        }
     }
 }
 
@@ -175,30 +178,23 @@ impl Pipeline {
         let (alert_tx, alert_rx) = mpsc::channel::<Vec<Alert>>(capacity);
         let detecting = !components.detectors.is_empty();
 
-        let mut stages = Vec::new();
-        stages.push(tokio::spawn(transform_stage(
-            components.transforms,
-            transform_rx,
-            store_tx,
-            counters.clone(),
-        )));
-        stages.push(tokio::spawn(store_stage(
-            config,
-            components.store,
-            store_rx,
-            detecting.then_some(detect_tx),
-            counters.clone(),
-        )));
-        stages.push(tokio::spawn(detect_stage(
-            components.detectors,
-            detect_rx,
-            alert_tx,
-        )));
-        stages.push(tokio::spawn(output_stage(
-            components.sinks,
-            alert_rx,
-            counters.clone(),
-        )));
+        let stages = vec![
+            tokio::spawn(transform_stage(
+                components.transforms,
+                transform_rx,
+                store_tx,
+                counters.clone(),
+            )),
+            tokio::spawn(store_stage(
+                config,
+                components.store,
+                store_rx,
+                detecting.then_some(detect_tx),
+                counters.clone(),
+            )),
+            tokio::spawn(detect_stage(components.detectors, detect_rx, alert_tx)),
+            tokio::spawn(output_stage(components.sinks, alert_rx, counters.clone())),
+        ];
         Pipeline {
             ingress,
             counters,

@@ -29,7 +29,7 @@ impl Detector for Recorder {
     fn observe(&mut self, m: &Mention, alerts: &mut Vec<Alert>) {
         let mut seen = self.0.lock().expect("lock");
         seen.push(m.id.to_string());
-        if seen.len() % 10 == 0 {
+        if seen.len().is_multiple_of(10) {
             alerts.push(Alert {
                 id: format!("a{}", seen.len()),
                 raised_at: m.created_at,
@@ -74,8 +74,17 @@ impl AlertSink for Collect {
 async fn everything_accepted_is_stored_when_shutdown_returns() {
     let (_dir, store) = store();
     let pipeline = Pipeline::start(
-        PipelineConfig { batch_size: 64, channel_capacity: 2, store_retries: 0 },
-        Components { store: store.clone(), transforms: vec![], detectors: vec![], sinks: vec![] },
+        PipelineConfig {
+            batch_size: 64,
+            channel_capacity: 2,
+            store_retries: 0,
+        },
+        Components {
+            store: store.clone(),
+            transforms: vec![],
+            detectors: vec![],
+            sinks: vec![],
+        },
     );
     let tx = pipeline.sender();
     let all = mentions(5_000);
@@ -84,8 +93,13 @@ async fn everything_accepted_is_stored_when_shutdown_returns() {
     }
     drop(tx);
     let report = pipeline.shutdown().await.expect("shutdown");
-    assert_eq!((report.received, report.inserted, report.duplicates), (5_000, 5_000, 0));
-    let count = tokio::task::spawn_blocking(move || store.count_mentions()).await.expect("join");
+    assert_eq!(
+        (report.received, report.inserted, report.duplicates),
+        (5_000, 5_000, 0)
+    );
+    let count = tokio::task::spawn_blocking(move || store.count_mentions())
+        .await
+        .expect("join");
     assert_eq!(count.expect("count"), 5_000);
 }
 
@@ -124,7 +138,11 @@ async fn a_slow_stage_fills_the_bounded_queues_and_pushes_back_on_sources() {
     let (_dir, store) = store();
     let barrier = Arc::new(std::sync::Barrier::new(2));
     let pipeline = Pipeline::start(
-        PipelineConfig { batch_size: 1, channel_capacity: 2, store_retries: 0 },
+        PipelineConfig {
+            batch_size: 1,
+            channel_capacity: 2,
+            store_retries: 0,
+        },
         Components {
             store,
             transforms: vec![],
@@ -153,9 +171,14 @@ async fn a_slow_stage_fills_the_bounded_queues_and_pushes_back_on_sources() {
         }
     }
     assert!(full, "the ingress queue never filled: it is not bounded");
-    assert!(accepted < 50, "{accepted} batches were queued behind a stuck detector");
+    assert!(
+        accepted < 50,
+        "{accepted} batches were queued behind a stuck detector"
+    );
     // Release the detector: everything accepted drains and is stored.
-    tokio::task::spawn_blocking(move || barrier.wait()).await.expect("release");
+    tokio::task::spawn_blocking(move || barrier.wait())
+        .await
+        .expect("release");
     drop(tx);
     let report = pipeline.shutdown().await.expect("shutdown");
     assert_eq!(report.inserted, u64::from(accepted));
@@ -184,7 +207,10 @@ fn bad_lines_are_reported_with_numbers_and_the_rest_is_read() {
         &input[..],
         "t.jsonl",
         Format::Jsonl,
-        &ReadOptions { batch_size: 2, pace: None },
+        &ReadOptions {
+            batch_size: 2,
+            pace: None,
+        },
         &tx,
         &progress,
         &mut |r| rejected.push(r),
@@ -199,11 +225,27 @@ fn bad_lines_are_reported_with_numbers_and_the_rest_is_read() {
     assert_eq!((stats.records, stats.decoded, stats.rejected), (8, 3, 5));
     let lines: Vec<u64> = rejected.iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![2, 4, 5, 6, 7]);
-    assert!(rejected[0].reason.contains("invalid JSON"), "{:?}", rejected[0]);
-    assert!(rejected[1].reason.contains("created_at"), "{:?}", rejected[1]);
+    assert!(
+        rejected[0].reason.contains("invalid JSON"),
+        "{:?}",
+        rejected[0]
+    );
+    assert!(
+        rejected[1].reason.contains("created_at"),
+        "{:?}",
+        rejected[1]
+    );
     assert!(rejected[2].reason.contains("UTF-8"), "{:?}", rejected[2]);
-    assert!(rejected[3].reason.contains("invalid type"), "{:?}", rejected[3]);
-    assert!(rejected[4].reason.contains("over the limit"), "{:?}", rejected[4]);
+    assert!(
+        rejected[3].reason.contains("invalid type"),
+        "{:?}",
+        rejected[3]
+    );
+    assert!(
+        rejected[4].reason.contains("over the limit"),
+        "{:?}",
+        rejected[4]
+    );
     assert_eq!(progress.load(Ordering::Relaxed), input.len() as u64);
 }
 
@@ -220,7 +262,10 @@ fn csv_files_are_read_by_header_name() {
         input.as_bytes(),
         "t.csv",
         Format::Csv,
-        &ReadOptions { batch_size: 10, pace: None },
+        &ReadOptions {
+            batch_size: 10,
+            pace: None,
+        },
         &tx,
         &AtomicU64::new(0),
         &mut |r| rejected.push(r),
@@ -232,10 +277,21 @@ fn csv_files_are_read_by_header_name() {
     assert_eq!(got[0].text, "multi\nline, with \"quotes\"");
     assert_eq!(got[0].platform.as_str(), "mastodon");
     assert_eq!(got[0].created_at.to_rfc3339(), "2026-03-02T08:00:00+00:00");
-    assert_eq!((got[0].author.followers, got[0].author.verified), (120, true));
+    assert_eq!(
+        (got[0].author.followers, got[0].author.verified),
+        (120, true)
+    );
     assert_eq!(got[1].text, "");
     let lines: Vec<u64> = rejected.iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![4, 5], "line numbers count the embedded newline");
-    assert!(rejected[0].reason.contains("unknown kind"), "{:?}", rejected[0]);
-    assert!(rejected[1].reason.contains("author_followers"), "{:?}", rejected[1]);
+    assert!(
+        rejected[0].reason.contains("unknown kind"),
+        "{:?}",
+        rejected[0]
+    );
+    assert!(
+        rejected[1].reason.contains("author_followers"),
+        "{:?}",
+        rejected[1]
+    );
 }

@@ -145,7 +145,9 @@ impl DbUrl {
         };
         let url = url.trim();
         if url.is_empty() {
-            return Err(bad("it is empty; use sqlite://PATH or postgres://USER@HOST/DB"));
+            return Err(bad(
+                "it is empty; use sqlite://PATH or postgres://USER@HOST/DB",
+            ));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DbUrl::Postgres(url.to_owned()));
@@ -155,13 +157,17 @@ impl DbUrl {
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
             rest
         } else if url.contains("://") {
-            return Err(bad("unknown scheme; use sqlite://PATH or postgres://USER@HOST/DB"));
+            return Err(bad(
+                "unknown scheme; use sqlite://PATH or postgres://USER@HOST/DB",
+            ));
         } else {
             url
         };
         let path = path.split('?').next().unwrap_or(path);
         if path.is_empty() {
-            return Err(bad("no file path after sqlite://; e.g. sqlite://./firebreak-data/firebreak.db"));
+            return Err(bad(
+                "no file path after sqlite://; e.g. sqlite://./firebreak-data/firebreak.db",
+            ));
         }
         Ok(DbUrl::Sqlite(PathBuf::from(path)))
     }
@@ -234,9 +240,14 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        let err = DbUrl::parse("pg://u:secret@h/db").err().map(|e| e.to_string());
+        let err = DbUrl::parse("pg://u:secret@h/db")
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| !e.contains("secret")));
     }
 }

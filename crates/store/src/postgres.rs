@@ -11,7 +11,7 @@ use postgres::{Client, NoTls, Row};
 
 use crate::pool::Pool;
 use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
-use crate::{redact, Backend, ChannelStats, Migration, MentionStore, StoreError, UpsertOutcome};
+use crate::{redact, Backend, ChannelStats, MentionStore, Migration, StoreError, UpsertOutcome};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
@@ -87,12 +87,17 @@ impl PgStore {
         redact(&self.url)
     }
 
-    fn with_writer<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if slot.as_ref().is_none_or(|c| c.is_closed()) {
             *slot = Some(connect(&self.url)?);
         }
-        let client = slot.as_mut().ok_or_else(|| StoreError::CorruptRow("no writer".into()))?;
+        let client = slot
+            .as_mut()
+            .ok_or_else(|| StoreError::CorruptRow("no writer".into()))?;
         let result = f(client);
         if client.is_closed() {
             *slot = None;
@@ -100,13 +105,16 @@ impl PgStore {
         result
     }
 
-    fn with_reader<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.readers.get()?;
         if conn.is_closed() {
             conn.discard();
             conn = self.readers.get()?;
         }
-        let result = f(&mut *conn);
+        let result = f(&mut conn);
         if conn.is_closed() {
             conn.discard();
         }
@@ -125,12 +133,18 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
         )",
     )?;
     let current: i32 = tx
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM firebreak_schema", &[])?
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM firebreak_schema",
+            &[],
+        )?
         .get(0);
     let current = u32::try_from(current).unwrap_or(0);
     let known = MIGRATIONS.last().map_or(0, |m| m.version);
     if current > known {
-        return Err(StoreError::SchemaTooNew { found: current, known });
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
         let fail = |e: postgres::Error| StoreError::Migration {
@@ -213,14 +227,19 @@ impl MentionStore for PgStore {
             .collect();
         let urls: Vec<Option<&str>> = batch.iter().map(|m| m.url.as_deref()).collect();
         let params: [&(dyn ToSql + Sync); 14] = [
-            &ids, &platforms, &channels, &kinds, &created, &authors, &handles, &followers, &verified,
-            &texts, &langs, &replies, &reshares, &urls,
+            &ids, &platforms, &channels, &kinds, &created, &authors, &handles, &followers,
+            &verified, &texts, &langs, &replies, &reshares, &urls,
         ];
         let rows = self.with_writer(|client| Ok(client.query(UPSERT, &params)?))?;
-        let mut inserted: std::collections::HashSet<String> =
-            rows.iter().filter_map(|r| r.try_get::<_, String>(0).ok()).collect();
+        let mut inserted: std::collections::HashSet<String> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<_, String>(0).ok())
+            .collect();
         // An id inserted by this statement is new only at its first position in the batch.
-        let new = batch.iter().map(|m| inserted.remove(m.id.as_str())).collect();
+        let new = batch
+            .iter()
+            .map(|m| inserted.remove(m.id.as_str()))
+            .collect();
         Ok(UpsertOutcome { new })
     }
 
@@ -262,7 +281,10 @@ impl MentionStore for PgStore {
             }
         }
         if let Some(text) = &query.text {
-            push("text ILIKE ? ESCAPE '\\'", vec![Box::new(like_pattern(text))]);
+            push(
+                "text ILIKE ? ESCAPE '\\'",
+                vec![Box::new(like_pattern(text))],
+            );
         }
         if let Some(since) = query.since {
             push("created_at >= ?", vec![Box::new(since)]);
@@ -273,7 +295,10 @@ impl MentionStore for PgStore {
         if let Some(after) = &query.after {
             let at = DateTime::from_timestamp_micros(after.created_at_micros)
                 .ok_or_else(|| StoreError::InvalidCursor(after.encode()))?;
-            push("(created_at, id) < (?, ?)", vec![Box::new(at), Box::new(after.id.clone())]);
+            push(
+                "(created_at, id) < (?, ?)",
+                vec![Box::new(at), Box::new(after.id.clone())],
+            );
         }
         let page_size = query.page_size();
         let where_sql = if clauses.is_empty() {
@@ -287,13 +312,18 @@ impl MentionStore for PgStore {
         );
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
         let rows = self.with_reader(|client| Ok(client.query(&sql, &refs)?))?;
-        let rows = rows.iter().map(row_to_mention).collect::<Result<Vec<_>, _>>()?;
+        let rows = rows
+            .iter()
+            .map(row_to_mention)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(MentionPage::from_rows(rows, page_size))
     }
 
     fn count_mentions(&self) -> Result<u64, StoreError> {
         self.with_reader(|client| {
-            let n: i64 = client.query_one("SELECT COUNT(*) FROM mentions", &[])?.get(0);
+            let n: i64 = client
+                .query_one("SELECT COUNT(*) FROM mentions", &[])?
+                .get(0);
             Ok(u64::try_from(n).unwrap_or(0))
         })
     }

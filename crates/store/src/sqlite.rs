@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::pool::Pool;
 use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
-use crate::{Backend, ChannelStats, Migration, MentionStore, StoreError, UpsertOutcome};
+use crate::{Backend, ChannelStats, MentionStore, Migration, StoreError, UpsertOutcome};
 
 const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
@@ -53,8 +53,8 @@ impl SqliteStore {
         writer.pragma_update(None, "synchronous", "NORMAL")?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
         writer.pragma_update(None, "cache_size", -65536)?; // 64 MiB
-        // Checkpoint every 64 MiB of WAL rather than every 4 MiB: a page that
-        // many batches touch is copied back once instead of once per batch.
+                                                           // Checkpoint every 64 MiB of WAL rather than every 4 MiB: a page that
+                                                           // many batches touch is copied back once instead of once per batch.
         writer.pragma_update(None, "wal_autocheckpoint", 16384)?;
         writer.pragma_update(None, "temp_store", "MEMORY")?;
         migrate(&mut writer)?;
@@ -106,7 +106,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     )?;
     let known = MIGRATIONS.last().map_or(0, |m| m.version);
     if current > known {
-        return Err(StoreError::SchemaTooNew { found: current, known });
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
         let fail = |e: rusqlite::Error| StoreError::Migration {
@@ -200,7 +203,9 @@ impl MentionStore for SqliteStore {
 
     fn get_mention(&self, id: &MentionId) -> Result<Option<StoredMention>, StoreError> {
         let conn = self.readers.get()?;
-        let mut stmt = conn.prepare_cached(&format!("SELECT {MENTION_COLUMNS} FROM mentions WHERE id = ?1"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {MENTION_COLUMNS} FROM mentions WHERE id = ?1"
+        ))?;
         let row = stmt
             .query_row([id.as_str()], |row| Ok(row_to_mention(row)))
             .optional()?;
@@ -282,8 +287,14 @@ impl MentionStore for SqliteStore {
                 channel: row.get(0)?,
                 platforms,
                 mentions: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
-                first_at: row.get::<_, Option<i64>>(3)?.map(micros_to_time).transpose()?,
-                last_at: row.get::<_, Option<i64>>(4)?.map(micros_to_time).transpose()?,
+                first_at: row
+                    .get::<_, Option<i64>>(3)?
+                    .map(micros_to_time)
+                    .transpose()?,
+                last_at: row
+                    .get::<_, Option<i64>>(4)?
+                    .map(micros_to_time)
+                    .transpose()?,
             });
         }
         Ok(out)

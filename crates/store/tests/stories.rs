@@ -57,24 +57,41 @@ fn a_stored_mention_reads_back_exactly(store: &dyn MentionStore) {
     let mut m = mention(1);
     m.in_reply_to = Some(MentionId::new("mastodon:0"));
     m.kind = firebreak_core::MentionKind::Reply;
-    let outcome = store.upsert_mentions(std::slice::from_ref(&m)).expect("upsert");
+    let outcome = store
+        .upsert_mentions(std::slice::from_ref(&m))
+        .expect("upsert");
     assert_eq!((outcome.inserted(), outcome.duplicates()), (1, 0));
     let stored = store.get_mention(&m.id).expect("get").expect("present");
     assert_eq!(stored.mention, m);
-    assert!(store.get_mention(&MentionId::new("nope")).expect("get").is_none());
+    assert!(store
+        .get_mention(&MentionId::new("nope"))
+        .expect("get")
+        .is_none());
 }
 
 fn reimporting_creates_no_duplicates(store: &dyn MentionStore) {
     let batch = mentions(100);
-    assert_eq!(store.upsert_mentions(&batch).expect("first").inserted(), 100);
+    assert_eq!(
+        store.upsert_mentions(&batch).expect("first").inserted(),
+        100
+    );
     let again = store.upsert_mentions(&batch).expect("second");
     assert_eq!((again.inserted(), again.duplicates()), (0, 100));
     // A re-delivery with changed content keeps the first version: nothing is overwritten.
     let mut changed = batch[5].clone();
     changed.text = "edited".into();
-    assert_eq!(store.upsert_mentions(&[changed]).expect("third").duplicates(), 1);
+    assert_eq!(
+        store
+            .upsert_mentions(&[changed])
+            .expect("third")
+            .duplicates(),
+        1
+    );
     assert_eq!(store.count_mentions().expect("count"), 100);
-    let kept = store.get_mention(&batch[5].id).expect("get").expect("present");
+    let kept = store
+        .get_mention(&batch[5].id)
+        .expect("get")
+        .expect("present");
     assert_eq!(kept.mention.text, batch[5].text);
 }
 
@@ -92,7 +109,9 @@ fn text_is_kept_byte_for_byte(store: &dyn MentionStore) {
     m.url = None;
     m.lang = None;
     m.author.followers = u64::from(u32::MAX) * 4;
-    store.upsert_mentions(std::slice::from_ref(&m)).expect("upsert");
+    store
+        .upsert_mentions(std::slice::from_ref(&m))
+        .expect("upsert");
     let stored = store.get_mention(&m.id).expect("get").expect("present");
     assert_eq!(stored.mention, m);
 }
@@ -103,20 +122,82 @@ fn filters_narrow_the_list(store: &dyn MentionStore) {
     batch[8].lang = Some("pl".into());
     batch[9].kind = firebreak_core::MentionKind::Reshare;
     store.upsert_mentions(&batch).expect("upsert");
-    let count = |q: MentionQuery| store.search_mentions(&MentionQuery { limit: 500, ..q }).expect("search").mentions.len();
+    let count = |q: MentionQuery| {
+        store
+            .search_mentions(&MentionQuery { limit: 500, ..q })
+            .expect("search")
+            .mentions
+            .len()
+    };
     assert_eq!(count(MentionQuery::default()), 40);
-    assert_eq!(count(MentionQuery { channel: Some("@velora".into()), ..Default::default() }), 20);
-    assert_eq!(count(MentionQuery { text: Some("melted".into()), ..Default::default() }), 1, "text search ignores case");
-    assert_eq!(count(MentionQuery { text: Some("%".into()), ..Default::default() }), 0, "wildcards are literal");
-    assert_eq!(count(MentionQuery { lang: Some("pl".into()), ..Default::default() }), 1);
-    assert_eq!(count(MentionQuery { kind: Some("reshare".into()), ..Default::default() }), 1);
-    assert_eq!(count(MentionQuery { author_id: Some("u3".into()), ..Default::default() }), 6);
-    assert_eq!(count(MentionQuery { platform: Some("bluesky".into()), ..Default::default() }), 0);
+    assert_eq!(
+        count(MentionQuery {
+            channel: Some("@velora".into()),
+            ..Default::default()
+        }),
+        20
+    );
+    assert_eq!(
+        count(MentionQuery {
+            text: Some("melted".into()),
+            ..Default::default()
+        }),
+        1,
+        "text search ignores case"
+    );
+    assert_eq!(
+        count(MentionQuery {
+            text: Some("%".into()),
+            ..Default::default()
+        }),
+        0,
+        "wildcards are literal"
+    );
+    assert_eq!(
+        count(MentionQuery {
+            lang: Some("pl".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        count(MentionQuery {
+            kind: Some("reshare".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        count(MentionQuery {
+            author_id: Some("u3".into()),
+            ..Default::default()
+        }),
+        6
+    );
+    assert_eq!(
+        count(MentionQuery {
+            platform: Some("bluesky".into()),
+            ..Default::default()
+        }),
+        0
+    );
     let since = t0() + Duration::minutes(10);
     let until = t0() + Duration::minutes(20);
-    assert_eq!(count(MentionQuery { since: Some(since), until: Some(until), ..Default::default() }), 10);
     assert_eq!(
-        count(MentionQuery { channel: Some("@velora".into()), since: Some(since), until: Some(until), ..Default::default() }),
+        count(MentionQuery {
+            since: Some(since),
+            until: Some(until),
+            ..Default::default()
+        }),
+        10
+    );
+    assert_eq!(
+        count(MentionQuery {
+            channel: Some("@velora".into()),
+            since: Some(since),
+            until: Some(until),
+            ..Default::default()
+        }),
         5
     );
 }
@@ -131,7 +212,11 @@ fn pages_cover_everything_once_newest_first(store: &dyn MentionStore) {
     let mut pages = 0;
     loop {
         let page = store
-            .search_mentions(&MentionQuery { limit: 10, after: after.clone(), ..Default::default() })
+            .search_mentions(&MentionQuery {
+                limit: 10,
+                after: after.clone(),
+                ..Default::default()
+            })
             .expect("page");
         pages += 1;
         seen.extend(page.mentions.into_iter().map(|m| m.mention));
@@ -146,7 +231,10 @@ fn pages_cover_everything_once_newest_first(store: &dyn MentionStore) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 57, "no mention appears twice");
-    assert!(seen.windows(2).all(|w| w[0].created_at >= w[1].created_at), "newest first");
+    assert!(
+        seen.windows(2).all(|w| w[0].created_at >= w[1].created_at),
+        "newest first"
+    );
 }
 
 fn channel_stats_count_per_channel(store: &dyn MentionStore) {
@@ -155,21 +243,39 @@ fn channel_stats_count_per_channel(store: &dyn MentionStore) {
     store.upsert_mentions(&batch).expect("upsert");
     let stats = store.channel_stats().expect("stats");
     assert_eq!(stats.len(), 2);
-    assert_eq!((stats[0].channel.as_str(), stats[0].mentions), ("@velora", 5));
-    assert_eq!(stats[0].platforms, vec!["bluesky".to_owned(), "mastodon".to_owned()]);
+    assert_eq!(
+        (stats[0].channel.as_str(), stats[0].mentions),
+        ("@velora", 5)
+    );
+    assert_eq!(
+        stats[0].platforms,
+        vec!["bluesky".to_owned(), "mastodon".to_owned()]
+    );
     assert_eq!(stats[0].first_at, Some(t0()));
-    assert_eq!((stats[1].channel.as_str(), stats[1].mentions), ("@velora_help", 4));
+    assert_eq!(
+        (stats[1].channel.as_str(), stats[1].mentions),
+        ("@velora_help", 4)
+    );
 }
 
 #[test]
 fn postgres_refuses_to_delete_mentions() {
-    let Some(db) = PgDatabase::create() else { return };
+    let Some(db) = PgDatabase::create() else {
+        return;
+    };
     let store = PgStore::connect(&db.url).expect("connect");
     store.upsert_mentions(&mentions(2)).expect("upsert");
     let mut raw = postgres::Client::connect(&db.url, postgres::NoTls).expect("raw client");
-    let err = raw.execute("DELETE FROM mentions", &[]).expect_err("delete must fail");
-    assert!(err.to_string().contains("never deleted") || format!("{err:?}").contains("never deleted"), "{err:?}");
-    let err = raw.batch_execute("TRUNCATE mentions").expect_err("truncate must fail");
+    let err = raw
+        .execute("DELETE FROM mentions", &[])
+        .expect_err("delete must fail");
+    assert!(
+        err.to_string().contains("never deleted") || format!("{err:?}").contains("never deleted"),
+        "{err:?}"
+    );
+    let err = raw
+        .batch_execute("TRUNCATE mentions")
+        .expect_err("truncate must fail");
     assert!(format!("{err:?}").contains("never deleted"), "{err:?}");
     // Reconnecting (a second node, a restart) finds the schema and the data in place.
     let again = PgStore::connect(&db.url).expect("reconnect");

@@ -61,7 +61,11 @@ impl PgDatabase {
             Some((base, _)) => format!("{base}/{name}"),
             None => panic!("unexpected admin URL {admin_url}"),
         };
-        Some(PgDatabase { admin_url, name, url })
+        Some(PgDatabase {
+            admin_url,
+            name,
+            url,
+        })
     }
 }
 
@@ -72,7 +76,8 @@ impl Drop for PgDatabase {
         // The synchronous client must not run on an async thread; a plain thread is always safe.
         let _ = std::thread::spawn(move || {
             if let Ok(mut admin) = postgres::Client::connect(&admin_url, postgres::NoTls) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         })
         .join();
@@ -100,14 +105,18 @@ pub fn mention(i: u32) -> Mention {
     Mention {
         id: MentionId::new(format!("mastodon:{i}")),
         platform: "mastodon".parse().unwrap_or_else(|e| panic!("{e}")),
-        channel: ChannelId::new(if i % 2 == 0 { "@velora" } else { "@velora_help" }),
+        channel: ChannelId::new(if i.is_multiple_of(2) {
+            "@velora"
+        } else {
+            "@velora_help"
+        }),
         kind: MentionKind::Mention,
         created_at: t0() + Duration::minutes(i64::from(i)),
         author: Author {
             id: AuthorId::new(format!("u{}", i % 7)),
             handle: Some(format!("@user{}", i % 7)),
             followers: u64::from(i) * 10,
-            verified: i % 11 == 0,
+            verified: i.is_multiple_of(11),
         },
         text: format!("@velora message number {i}: il bollitore è arrivato rotto 😡"),
         lang: Some("it".into()),

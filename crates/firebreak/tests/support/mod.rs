@@ -8,7 +8,9 @@ use serde_json::Value;
 
 pub fn firebreak(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_firebreak"));
-    cmd.current_dir(dir).env_remove("FIREBREAK_CONFIG").env("FIREBREAK_LOG", "warn");
+    cmd.current_dir(dir)
+        .env_remove("FIREBREAK_CONFIG")
+        .env("FIREBREAK_LOG", "warn");
     cmd
 }
 
@@ -25,7 +27,8 @@ pub fn stderr(o: &Output) -> String {
 }
 
 pub fn json(o: &Output) -> Value {
-    serde_json::from_str(stdout(o).trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+    serde_json::from_str(stdout(o).trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
 }
 
 /// A server started on a free port, stopped with SIGTERM on drop.
@@ -47,19 +50,27 @@ impl Server {
         let mut child = cmd.spawn().expect("spawn serve");
         let out = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).expect("read banner");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)
+            .expect("read banner");
         let base = line
             .split("open ")
             .nth(1)
             .and_then(|s| s.split_whitespace().next())
             .map(|s| s.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| panic!("no URL in {line:?}"));
-        Server { child, base, dir: dir.to_path_buf() }
+        Server {
+            child,
+            base,
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// SIGTERM, then wait: returns whether it exited cleanly.
     pub fn stop(mut self) -> bool {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let status = self.child.wait().expect("wait");
         std::mem::forget(self);
         status.success()

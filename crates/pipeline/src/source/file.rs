@@ -88,7 +88,9 @@ impl Batcher<'_> {
     fn push(&mut self, mention: Mention) -> Result<(), SourceError> {
         if let Some((pace, start, first)) = &mut self.pace {
             let first = *first.get_or_insert(mention.created_at);
-            let offset = (mention.created_at - first).to_std().unwrap_or(Duration::ZERO);
+            let offset = (mention.created_at - first)
+                .to_std()
+                .unwrap_or(Duration::ZERO);
             let due = *start + offset.div_f64(pace.speed.max(1e-9));
             let now = Instant::now();
             if due > now {

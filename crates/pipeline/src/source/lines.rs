@@ -97,7 +97,12 @@ mod tests {
     fn splits_lines_across_small_buffers_and_strips_crlf() {
         assert_eq!(
             read_all(b"abc\r\ndefgh\n\nlast", 100),
-            vec![Ok("abc".into()), Ok("defgh".into()), Ok("".into()), Ok("last".into())]
+            vec![
+                Ok("abc".into()),
+                Ok("defgh".into()),
+                Ok("".into()),
+                Ok("last".into())
+            ]
         );
     }
 
