@@ -6,10 +6,12 @@
 //! (and its CSV sibling) as input, Alert JSONL v1 as output.
 
 pub mod alert;
+pub mod analysis;
 pub mod mention;
 pub mod wire;
 
 pub use alert::{Alert, AlertKind};
+pub use analysis::{Analysis, Category, Intent, Register, Sentiment, SentimentLabel, Toxicity};
 pub use mention::{
     Author, AuthorId, Channel, ChannelId, Mention, MentionId, MentionKind, Platform,
 };

@@ -205,7 +205,7 @@ pub struct Author {
 
 /// One message about the brand, from any platform. Mentions are facts: once
 /// stored they are never deleted (see `ARCHITECTURE.md`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mention {
     pub id: MentionId,
     pub platform: Platform,
@@ -225,6 +225,10 @@ pub struct Mention {
     pub reshare_of: Option<MentionId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// What analysis found, once the analysis transform has run. Never read
+    /// from input files: Firebreak computes it.
+    #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub analysis: Option<crate::analysis::Analysis>,
 }
 
 /// A brand's account, page or monitored query on one platform.

@@ -250,6 +250,7 @@ impl Fields<'_> {
             in_reply_to: optional_id(self.in_reply_to, "in_reply_to")?.map(MentionId::new),
             reshare_of: optional_id(self.reshare_of, "reshare_of")?.map(MentionId::new),
             url: self.url.filter(|u| !u.is_empty()).map(without_nul),
+            analysis: None,
         })
     }
 }

@@ -187,6 +187,7 @@ fn row_to_mention(row: &Row) -> Result<StoredMention, StoreError> {
         reshare_of: row.try_get::<_, Option<String>>(12)?.map(MentionId::new),
         url: row.try_get(13)?,
         id: MentionId::new(id),
+        analysis: None,
     };
     Ok(StoredMention {
         mention,

@@ -157,6 +157,7 @@ fn row_to_mention(row: &rusqlite::Row<'_>) -> Result<StoredMention, StoreError> 
         reshare_of: row.get::<_, Option<String>>(12)?.map(MentionId::new),
         url: row.get(13)?,
         id: MentionId::new(id),
+        analysis: None,
     };
     Ok(StoredMention {
         mention,

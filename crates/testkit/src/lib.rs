@@ -123,6 +123,7 @@ pub fn mention(i: u32) -> Mention {
         in_reply_to: None,
         reshare_of: None,
         url: Some(format!("https://social.example/{i}")),
+        analysis: None,
     }
 }
 

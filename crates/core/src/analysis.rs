@@ -1,0 +1,173 @@
+//! What analysis says about a mention: language, sentiment, toxicity, intent,
+//! complaint category and register. `firebreak-analyze` computes it; detectors
+//! and the inbox read it. Plain data, no I/O.
+
+use serde::{Deserialize, Serialize};
+
+/// Sentiment label.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentLabel {
+    /// Negative.
+    Negative,
+    /// Neutral.
+    Neutral,
+    /// Positive.
+    Positive,
+}
+
+/// Sentiment with calibrated probabilities.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Sentiment {
+    /// Most probable label.
+    pub label: SentimentLabel,
+    /// Probability of `label`.
+    pub score: f32,
+    /// Probabilities of negative, neutral, positive.
+    pub probs: [f32; 3],
+}
+
+/// Toxicity probabilities.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Toxicity {
+    /// Any toxicity: the maximum of the three below.
+    pub toxic: f32,
+    /// Insult / offensive language.
+    pub insult: f32,
+    /// Threat of violence.
+    pub threat: f32,
+    /// Hate against an identity group.
+    pub identity_hate: f32,
+}
+
+/// What the author wants.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Complaint.
+    Complaint,
+    /// Question.
+    Question,
+    /// Suggestion.
+    Suggestion,
+    /// Praise.
+    Praise,
+    /// Anything else.
+    Other,
+}
+
+impl Intent {
+    /// All intents in model order.
+    pub const ALL: [Intent; 5] = [
+        Intent::Complaint,
+        Intent::Question,
+        Intent::Suggestion,
+        Intent::Praise,
+        Intent::Other,
+    ];
+
+    /// snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Complaint => "complaint",
+            Intent::Question => "question",
+            Intent::Suggestion => "suggestion",
+            Intent::Praise => "praise",
+            Intent::Other => "other",
+        }
+    }
+
+    /// Parse a snake_case name.
+    pub fn parse(s: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+}
+
+/// Complaint category.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Product defect or safety.
+    ProductDefectSafety,
+    /// Delivery or logistics.
+    DeliveryLogistics,
+    /// Conduct of customer service.
+    CustomerServiceConduct,
+    /// Billing or pricing.
+    BillingPricing,
+    /// Data, privacy or security.
+    DataPrivacySecurity,
+    /// Outage or technical problem.
+    OutageTechnical,
+    /// Offensive content or campaign.
+    OffensiveContentCampaign,
+    /// Other.
+    Other,
+}
+
+impl Category {
+    /// All categories in model order.
+    pub const ALL: [Category; 8] = [
+        Category::ProductDefectSafety,
+        Category::DeliveryLogistics,
+        Category::CustomerServiceConduct,
+        Category::BillingPricing,
+        Category::DataPrivacySecurity,
+        Category::OutageTechnical,
+        Category::OffensiveContentCampaign,
+        Category::Other,
+    ];
+
+    /// snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::ProductDefectSafety => "product_defect_safety",
+            Category::DeliveryLogistics => "delivery_logistics",
+            Category::CustomerServiceConduct => "customer_service_conduct",
+            Category::BillingPricing => "billing_pricing",
+            Category::DataPrivacySecurity => "data_privacy_security",
+            Category::OutageTechnical => "outage_technical",
+            Category::OffensiveContentCampaign => "offensive_content_campaign",
+            Category::Other => "other",
+        }
+    }
+
+    /// Parse a snake_case name.
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Register of the text.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Register {
+    /// Emotional.
+    Emotional,
+    /// Factual.
+    Factual,
+}
+
+/// Enrichment of one mention.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Analysis {
+    /// ISO 639-1 language code (None for text without letters).
+    pub lang: Option<String>,
+    /// Confidence of `lang` (1.0 when taken from the hint).
+    pub lang_confidence: f32,
+    /// Sentiment.
+    pub sentiment: Sentiment,
+    /// Toxicity.
+    pub toxicity: Toxicity,
+    /// Intent.
+    pub intent: Intent,
+    /// Probability of `intent`.
+    pub intent_confidence: f32,
+    /// Complaint category, set when the intent is a complaint.
+    pub category: Option<Category>,
+    /// Register.
+    pub register: Register,
+    /// Probability that the register is emotional.
+    pub emotional: f32,
+}
+
