@@ -170,4 +170,3 @@ pub struct Analysis {
     /// Probability that the register is emotional.
     pub emotional: f32,
 }
-

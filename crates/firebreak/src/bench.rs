@@ -182,6 +182,7 @@ pub async fn ingest(
         batch_size,
         pace: None,
         progress: false,
+        stop: None,
     });
     let (source, report) = run_input(&config, store.clone(), input, Vec::new()).await?;
     let secs = start.elapsed().as_secs_f64();

@@ -118,6 +118,23 @@ fn config_check(explicit: Option<&Path>) -> Result<ExitCode> {
     }
 }
 
+/// A flag that turns true on the first Ctrl-C, so that a file source stops
+/// reading and the pipeline drains what it has. A second Ctrl-C exits at once.
+fn stop_on_ctrl_c() -> Arc<std::sync::atomic::AtomicBool> {
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let set = flag.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping: storing what was read (Ctrl-C again to quit now)");
+            set.store(true, std::sync::atomic::Ordering::Relaxed);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    flag
+}
+
 /// Opens the store on a blocking thread (opening migrates and may connect).
 pub async fn open_store(url: String) -> Result<Arc<dyn MentionStore>> {
     let shown = firebreak_store::DbUrl::parse(&url)
@@ -166,6 +183,7 @@ async fn import(
         batch_size: config.pipeline.batch_size,
         pace: None,
         progress: !quiet && !json,
+        stop: Some(stop_on_ctrl_c()),
     });
     let (source, report) = run_input(config, store, input, Vec::new()).await?;
     let secs = start.elapsed().as_secs_f64();
@@ -189,6 +207,10 @@ async fn import(
             secs,
             source.decoded as f64 / secs.max(1e-9),
         );
+    }
+    if source.interrupted {
+        eprintln!("interrupted: everything read before Ctrl-C is stored; run the same import again to finish (stored mentions are skipped as duplicates)");
+        return Ok(ExitCode::from(130));
     }
     if report.failed > 0 {
         bail!(
@@ -234,6 +256,7 @@ async fn replay(
         },
         pace: speed.map(|speed| Pace { speed }),
         progress: !json,
+        stop: Some(stop_on_ctrl_c()),
     });
     let (source, report) = run_input(config, store.clone(), input, sinks).await?;
     let secs = start.elapsed().as_secs_f64();

@@ -25,6 +25,8 @@ pub struct Feed {
     pub batch_size: usize,
     pub pace: Option<Pace>,
     pub progress: bool,
+    /// Set on Ctrl-C: stop reading, store what was read.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// Bytes of in-memory input (the bundled demo), read like a file.
@@ -57,7 +59,7 @@ pub async fn feed(input: Input, tx: mpsc::Sender<Envelope>) -> Result<SourceStat
             tokio::task::spawn_blocking(move || {
                 let options = ReadOptions {
                     batch_size,
-                    pace: None,
+                    ..Default::default()
                 };
                 let progress = AtomicU64::new(0);
                 read_mentions(
@@ -129,6 +131,7 @@ async fn feed_files(feed: Feed, tx: mpsc::Sender<Envelope>) -> Result<SourceStat
         let options = ReadOptions {
             batch_size: feed.batch_size,
             pace: feed.pace,
+            stop: feed.stop.clone(),
         };
         let mut total = SourceStats::default();
         for name in &feed.files {
@@ -147,6 +150,10 @@ async fn feed_files(feed: Feed, tx: mpsc::Sender<Envelope>) -> Result<SourceStat
             total.records += stats.records;
             total.decoded += stats.decoded;
             total.rejected += stats.rejected;
+            if stats.interrupted {
+                total.interrupted = true;
+                break;
+            }
         }
         Ok(total)
     })

@@ -272,3 +272,33 @@ fn postgres_import_is_idempotent_too() {
     );
     assert_eq!(mention_count(dir.path(), &db.url), 1_000);
 }
+
+#[test]
+fn ctrl_c_stops_an_import_and_keeps_everything_read() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let n = 300_000;
+    write_jsonl(&dir.path().join("big.jsonl"), n);
+    let child = firebreak(dir.path())
+        .args(["--db", "sqlite://int.db", "import", "big.jsonl", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let _ = std::process::Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status();
+    let o = child.wait_with_output().expect("wait");
+    let imported = json(&o)["imported"].as_u64().expect("imported");
+    match o.status.code() {
+        Some(130) => {
+            assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
+            assert!(imported < u64::from(n));
+        }
+        Some(0) => assert_eq!(imported, u64::from(n), "finished before the signal"),
+        other => panic!("unexpected exit {other:?}: {}", stderr(&o)),
+    }
+    // Everything the summary counted is in the store, and nothing else.
+    assert_eq!(mention_count(dir.path(), "sqlite://int.db"), imported);
+}

@@ -209,7 +209,7 @@ fn bad_lines_are_reported_with_numbers_and_the_rest_is_read() {
         Format::Jsonl,
         &ReadOptions {
             batch_size: 2,
-            pace: None,
+            ..Default::default()
         },
         &tx,
         &progress,
@@ -264,7 +264,7 @@ fn csv_files_are_read_by_header_name() {
         Format::Csv,
         &ReadOptions {
             batch_size: 10,
-            pace: None,
+            ..Default::default()
         },
         &tx,
         &AtomicU64::new(0),
@@ -294,4 +294,30 @@ fn csv_files_are_read_by_header_name() {
         "{:?}",
         rejected[1]
     );
+}
+
+#[test]
+fn a_stopped_read_sends_what_it_read_and_says_so() {
+    let input: String = mentions(10)
+        .iter()
+        .map(|m| firebreak_core::wire::encode_jsonl(m) + "\n")
+        .collect();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (tx, _rx) = tokio::sync::mpsc::channel::<Envelope>(10);
+    let stats = read_mentions(
+        input.as_bytes(),
+        "t.jsonl",
+        Format::Jsonl,
+        &ReadOptions {
+            batch_size: 4,
+            stop: Some(stop),
+            ..Default::default()
+        },
+        &tx,
+        &AtomicU64::new(0),
+        &mut |_| {},
+    )
+    .expect("read");
+    assert!(stats.interrupted);
+    assert_eq!(stats.decoded, 0);
 }

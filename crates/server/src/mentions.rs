@@ -60,7 +60,9 @@ impl ListParams {
     fn into_query(self) -> Result<MentionQuery, ApiError> {
         let time = |name: &str, v: Option<String>| {
             non_empty(v)
-                .map(|t| parse_timestamp(&t).map_err(|e| ApiError::BadRequest(format!("{name}: {e}"))))
+                .map(|t| {
+                    parse_timestamp(&t).map_err(|e| ApiError::BadRequest(format!("{name}: {e}")))
+                })
                 .transpose()
         };
         Ok(MentionQuery {
@@ -74,7 +76,9 @@ impl ListParams {
             since: time("since", self.since)?,
             until: time("until", self.until)?,
             limit: self.limit.unwrap_or(50),
-            after: non_empty(self.after).map(|c| Cursor::decode(&c)).transpose()?,
+            after: non_empty(self.after)
+                .map(|c| Cursor::decode(&c))
+                .transpose()?,
         })
     }
 }

@@ -3,7 +3,8 @@
 //! the read.
 
 use std::io::{self, BufRead};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -39,11 +40,22 @@ pub struct Pace {
     pub speed: f64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     /// Mentions per batch sent into the pipeline.
     pub batch_size: usize,
     pub pace: Option<Pace>,
+    /// When set to true (e.g. on Ctrl-C), reading stops at the next line;
+    /// what was read so far is still sent.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl ReadOptions {
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
 }
 
 /// A line that was not imported, and why.
@@ -61,6 +73,8 @@ pub struct SourceStats {
     pub records: u64,
     pub decoded: u64,
     pub rejected: u64,
+    /// Reading was stopped before the end of the input.
+    pub interrupted: bool,
 }
 
 /// Why a source stopped early.
@@ -155,6 +169,10 @@ pub fn read_mentions(
             let mut line_no = 0u64;
             let mut last_progress = 0u64;
             while let Some(line) = reader.next_line(&mut buf).map_err(io_err)? {
+                if options.stopped() {
+                    stats.interrupted = true;
+                    break;
+                }
                 line_no += 1;
                 if reader.bytes_read - last_progress > 1 << 20 {
                     progress.fetch_add(reader.bytes_read - last_progress, Ordering::Relaxed);
@@ -199,6 +217,10 @@ pub fn read_mentions(
             let mut layout: Option<CsvLayout> = None;
             let mut last_progress = 0u64;
             loop {
+                if options.stopped() {
+                    stats.interrupted = true;
+                    break;
+                }
                 let line = reader.position().line();
                 match reader.read_byte_record(&mut record) {
                     Ok(false) => break,
