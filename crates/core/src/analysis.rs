@@ -170,3 +170,38 @@ pub struct Analysis {
     /// Probability that the register is emotional.
     pub emotional: f32,
 }
+
+impl SentimentLabel {
+    pub const ALL: [SentimentLabel; 3] = [
+        SentimentLabel::Negative,
+        SentimentLabel::Neutral,
+        SentimentLabel::Positive,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SentimentLabel::Negative => "negative",
+            SentimentLabel::Neutral => "neutral",
+            SentimentLabel::Positive => "positive",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SentimentLabel> {
+        SentimentLabel::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+impl Register {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Register::Emotional => "emotional",
+            Register::Factual => "factual",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Register> {
+        [Register::Emotional, Register::Factual]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}

@@ -45,6 +45,9 @@ pub(crate) struct ListParams {
     author: Option<String>,
     /// Text contains (case-insensitive).
     q: Option<String>,
+    sentiment: Option<String>,
+    intent: Option<String>,
+    category: Option<String>,
     in_reply_to: Option<String>,
     since: Option<String>,
     until: Option<String>,
@@ -73,6 +76,9 @@ impl ListParams {
             author_id: non_empty(self.author),
             text: non_empty(self.q),
             in_reply_to: non_empty(self.in_reply_to),
+            sentiment: non_empty(self.sentiment),
+            intent: non_empty(self.intent),
+            category: non_empty(self.category),
             since: time("since", self.since)?,
             until: time("until", self.until)?,
             limit: self.limit.unwrap_or(50),
@@ -89,7 +95,7 @@ pub(crate) async fn list(
 ) -> Result<Json<MentionPage>, ApiError> {
     let Query(params) = params.map_err(|e| {
         ApiError::BadRequest(format!(
-            "{}; known parameters: channel, platform, kind, lang, author, q, in_reply_to, since, until, limit, after",
+            "{}; known parameters: channel, platform, kind, lang, author, q, sentiment, intent, category, in_reply_to, since, until, limit, after",
             e.body_text()
         ))
     })?;

@@ -12,6 +12,7 @@
 //! - each backend owns its migrations (`migrations/<backend>/NNNN_name.sql`),
 //!   applied in order at open, each in its own transaction.
 
+mod analysis_columns;
 mod pool;
 mod postgres;
 mod query;

@@ -9,30 +9,90 @@ use firebreak_core::{Author, AuthorId, ChannelId, Mention, MentionId};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row};
 
+use crate::analysis_columns;
 use crate::pool::Pool;
 use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
 use crate::{redact, Backend, ChannelStats, MentionStore, Migration, StoreError, UpsertOutcome};
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "mentions",
-    sql: include_str!("../migrations/postgres/0001_mentions.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "mentions",
+        sql: include_str!("../migrations/postgres/0001_mentions.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "analysis",
+        sql: include_str!("../migrations/postgres/0002_analysis.sql"),
+    },
+];
 
 /// Any constant: the advisory lock that serialises migrations between nodes.
 const MIGRATION_LOCK: i64 = 0x4649_5245_4252_4b01;
 
-const UPSERT: &str = "INSERT INTO mentions (id, platform, channel, kind, created_at, author_id, author_handle, \
-     author_followers, author_verified, text, lang, in_reply_to, reshare_of, url) \
-     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], \
-     $7::text[], $8::int8[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) \
-     ON CONFLICT (id) DO NOTHING RETURNING id";
-
-const MENTION_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
+const BASE_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
      author_followers, author_verified, text, lang, in_reply_to, reshare_of, url, ingested_at";
+const BASE_COUNT: usize = 15;
+
+/// One multi-row insert per batch: every column travels as an array.
+fn upsert_sql() -> String {
+    let types = [
+        "text",
+        "text",
+        "text",
+        "text",
+        "timestamptz",
+        "text",
+        "text",
+        "int8",
+        "bool",
+        "text",
+        "text",
+        "text",
+        "text",
+        "text", // the mention (ingested_at defaults to now())
+        "text",
+        "real",
+        "text",
+        "real",
+        "real",
+        "real",
+        "real",
+        "real",
+        "real",
+        "real",
+        "real",
+        "text",
+        "real",
+        "text",
+        "text",
+        "real", // its analysis
+    ];
+    let arrays: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("${}::{t}[]", i + 1))
+        .collect();
+    let insert_columns = BASE_COLUMNS.replace(", ingested_at", "");
+    format!(
+        "INSERT INTO mentions ({insert_columns}, {}) SELECT * FROM UNNEST({}) \
+         ON CONFLICT (id) DO NOTHING RETURNING id",
+        analysis_columns::COLUMNS,
+        arrays.join(", ")
+    )
+}
+
+fn select_sql() -> String {
+    format!(
+        "SELECT {BASE_COLUMNS}, {} FROM mentions",
+        analysis_columns::COLUMNS
+    )
+}
 
 pub struct PgStore {
     url: String,
+    upsert_sql: String,
+    select_sql: String,
     writer: Mutex<Option<Conn>>,
     readers: Pool<Conn>,
 }
@@ -77,6 +137,8 @@ impl PgStore {
         let reader_url = url.to_owned();
         Ok(PgStore {
             url: url.to_owned(),
+            upsert_sql: upsert_sql(),
+            select_sql: select_sql(),
             writer: Mutex::new(Some(writer)),
             readers: Pool::new(8, Box::new(move || connect(&reader_url))),
         })
@@ -189,6 +251,25 @@ fn row_to_mention(row: &Row) -> Result<StoredMention, StoreError> {
         id: MentionId::new(id),
         analysis: None,
     };
+    let a = |i: usize| BASE_COUNT + i;
+    let read = analysis_columns::Read {
+        lang: row.try_get(a(0))?,
+        lang_confidence: row.try_get(a(1))?,
+        sentiment: row.try_get(a(2))?,
+        sentiment_score: row.try_get(a(3))?,
+        p: [row.try_get(a(4))?, row.try_get(a(5))?, row.try_get(a(6))?],
+        toxic: row.try_get(a(7))?,
+        insult: row.try_get(a(8))?,
+        threat: row.try_get(a(9))?,
+        identity_hate: row.try_get(a(10))?,
+        intent: row.try_get(a(11))?,
+        intent_confidence: row.try_get(a(12))?,
+        category: row.try_get(a(13))?,
+        register: row.try_get(a(14))?,
+        emotional: row.try_get(a(15))?,
+    };
+    let mut mention = mention;
+    mention.analysis = analysis_columns::rebuild(mention.id.as_str(), read)?;
     Ok(StoredMention {
         mention,
         ingested_at: row.try_get(14)?,
@@ -227,11 +308,64 @@ impl MentionStore for PgStore {
             .map(|m| m.reshare_of.as_ref().map(MentionId::as_str))
             .collect();
         let urls: Vec<Option<&str>> = batch.iter().map(|m| m.url.as_deref()).collect();
-        let params: [&(dyn ToSql + Sync); 14] = [
-            &ids, &platforms, &channels, &kinds, &created, &authors, &handles, &followers,
-            &verified, &texts, &langs, &replies, &reshares, &urls,
+        let flat: Vec<analysis_columns::Flat<'_>> = batch
+            .iter()
+            .map(|m| analysis_columns::flatten(m.analysis.as_ref()))
+            .collect();
+        macro_rules! column {
+            ($field:ident $(. $idx:tt)?) => {
+                flat.iter().map(|x| x.$field $([$idx])?).collect::<Vec<_>>()
+            };
+        }
+        let a_lang = column!(lang);
+        let a_lang_conf = column!(lang_confidence);
+        let a_sentiment = column!(sentiment);
+        let a_sentiment_score = column!(sentiment_score);
+        let a_p0 = column!(p.0);
+        let a_p1 = column!(p.1);
+        let a_p2 = column!(p.2);
+        let a_toxic = column!(toxic);
+        let a_insult = column!(insult);
+        let a_threat = column!(threat);
+        let a_hate = column!(identity_hate);
+        let a_intent = column!(intent);
+        let a_intent_conf = column!(intent_confidence);
+        let a_category = column!(category);
+        let a_register = column!(register);
+        let a_emotional = column!(emotional);
+        let params: [&(dyn ToSql + Sync); 30] = [
+            &ids,
+            &platforms,
+            &channels,
+            &kinds,
+            &created,
+            &authors,
+            &handles,
+            &followers,
+            &verified,
+            &texts,
+            &langs,
+            &replies,
+            &reshares,
+            &urls,
+            &a_lang,
+            &a_lang_conf,
+            &a_sentiment,
+            &a_sentiment_score,
+            &a_p0,
+            &a_p1,
+            &a_p2,
+            &a_toxic,
+            &a_insult,
+            &a_threat,
+            &a_hate,
+            &a_intent,
+            &a_intent_conf,
+            &a_category,
+            &a_register,
+            &a_emotional,
         ];
-        let rows = self.with_writer(|client| Ok(client.query(UPSERT, &params)?))?;
+        let rows = self.with_writer(|client| Ok(client.query(&self.upsert_sql, &params)?))?;
         let mut inserted: std::collections::HashSet<String> = rows
             .iter()
             .filter_map(|r| r.try_get::<_, String>(0).ok())
@@ -247,7 +381,7 @@ impl MentionStore for PgStore {
     fn get_mention(&self, id: &MentionId) -> Result<Option<StoredMention>, StoreError> {
         self.with_reader(|client| {
             let row = client.query_opt(
-                &format!("SELECT {MENTION_COLUMNS} FROM mentions WHERE id = $1"),
+                &format!("{} WHERE id = $1", self.select_sql),
                 &[&id.as_str()],
             )?;
             row.as_ref().map(row_to_mention).transpose()
@@ -273,7 +407,10 @@ impl MentionStore for PgStore {
             ("channel", &query.channel),
             ("platform", &query.platform),
             ("kind", &query.kind),
-            ("lang", &query.lang),
+            ("COALESCE(lang, analysis_lang)", &query.lang),
+            ("sentiment", &query.sentiment),
+            ("intent", &query.intent),
+            ("category", &query.category),
             ("author_id", &query.author_id),
             ("in_reply_to", &query.in_reply_to),
         ] {
@@ -308,7 +445,8 @@ impl MentionStore for PgStore {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let sql = format!(
-            "SELECT {MENTION_COLUMNS} FROM mentions {where_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
+            "{} {where_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
+            self.select_sql,
             page_size + 1
         );
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();

@@ -28,6 +28,12 @@ pub struct MentionQuery {
     pub author_id: Option<String>,
     /// Case-insensitive substring of the text (ASCII case folding).
     pub text: Option<String>,
+    /// Sentiment label from analysis: negative, neutral, positive.
+    pub sentiment: Option<String>,
+    /// Intent from analysis: complaint, question, suggestion, praise, other.
+    pub intent: Option<String>,
+    /// Complaint category from analysis.
+    pub category: Option<String>,
     /// Mentions that reply to this id.
     pub in_reply_to: Option<String>,
     /// Event time, inclusive.

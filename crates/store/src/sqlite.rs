@@ -11,26 +11,50 @@ use firebreak_core::{Author, AuthorId, ChannelId, Mention, MentionId};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+use crate::analysis_columns;
 use crate::pool::Pool;
 use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
 use crate::{Backend, ChannelStats, MentionStore, Migration, StoreError, UpsertOutcome};
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "mentions",
-    sql: include_str!("../migrations/sqlite/0001_mentions.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "mentions",
+        sql: include_str!("../migrations/sqlite/0001_mentions.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "analysis",
+        sql: include_str!("../migrations/sqlite/0002_analysis.sql"),
+    },
+];
 
-const INSERT_MENTION: &str = "INSERT INTO mentions (id, platform, channel, kind, created_at, author_id, \
-     author_handle, author_followers, author_verified, text, lang, in_reply_to, reshare_of, url, ingested_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
-     ON CONFLICT (id) DO NOTHING";
-
-const MENTION_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
+const BASE_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
      author_followers, author_verified, text, lang, in_reply_to, reshare_of, url, ingested_at";
+const BASE_COUNT: usize = 15;
+
+fn insert_sql() -> String {
+    let placeholders: Vec<String> = (1..=BASE_COUNT + analysis_columns::COUNT)
+        .map(|i| format!("?{i}"))
+        .collect();
+    format!(
+        "INSERT INTO mentions ({BASE_COLUMNS}, {}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+        analysis_columns::COLUMNS,
+        placeholders.join(", ")
+    )
+}
+
+fn select_sql() -> String {
+    format!(
+        "SELECT {BASE_COLUMNS}, {} FROM mentions",
+        analysis_columns::COLUMNS
+    )
+}
 
 pub struct SqliteStore {
     path: PathBuf,
+    insert_sql: String,
+    select_sql: String,
     writer: Mutex<Connection>,
     readers: Pool<Connection>,
 }
@@ -73,6 +97,8 @@ impl SqliteStore {
         );
         Ok(SqliteStore {
             path: path.to_path_buf(),
+            insert_sql: insert_sql(),
+            select_sql: select_sql(),
             writer: Mutex::new(writer),
             readers,
         })
@@ -159,6 +185,29 @@ fn row_to_mention(row: &rusqlite::Row<'_>) -> Result<StoredMention, StoreError> 
         id: MentionId::new(id),
         analysis: None,
     };
+    let a = |i: usize| BASE_COUNT + i;
+    let read = analysis_columns::Read {
+        lang: row.get(a(0))?,
+        lang_confidence: row.get::<_, Option<f64>>(a(1))?.map(|v| v as f32),
+        sentiment: row.get(a(2))?,
+        sentiment_score: row.get::<_, Option<f64>>(a(3))?.map(|v| v as f32),
+        p: [
+            row.get::<_, Option<f64>>(a(4))?.map(|v| v as f32),
+            row.get::<_, Option<f64>>(a(5))?.map(|v| v as f32),
+            row.get::<_, Option<f64>>(a(6))?.map(|v| v as f32),
+        ],
+        toxic: row.get::<_, Option<f64>>(a(7))?.map(|v| v as f32),
+        insult: row.get::<_, Option<f64>>(a(8))?.map(|v| v as f32),
+        threat: row.get::<_, Option<f64>>(a(9))?.map(|v| v as f32),
+        identity_hate: row.get::<_, Option<f64>>(a(10))?.map(|v| v as f32),
+        intent: row.get(a(11))?,
+        intent_confidence: row.get::<_, Option<f64>>(a(12))?.map(|v| v as f32),
+        category: row.get(a(13))?,
+        register: row.get(a(14))?,
+        emotional: row.get::<_, Option<f64>>(a(15))?.map(|v| v as f32),
+    };
+    let mut mention = mention;
+    mention.analysis = analysis_columns::rebuild(mention.id.as_str(), read)?;
     Ok(StoredMention {
         mention,
         ingested_at: micros_to_time(row.get(14)?)?,
@@ -176,8 +225,9 @@ impl MentionStore for SqliteStore {
         let tx = conn.transaction()?;
         let mut new = Vec::with_capacity(batch.len());
         {
-            let mut insert = tx.prepare_cached(INSERT_MENTION)?;
+            let mut insert = tx.prepare_cached(&self.insert_sql)?;
             for m in batch {
+                let f = analysis_columns::flatten(m.analysis.as_ref());
                 let changed = insert.execute(rusqlite::params![
                     m.id.as_str(),
                     m.platform.as_str(),
@@ -194,6 +244,22 @@ impl MentionStore for SqliteStore {
                     m.reshare_of.as_ref().map(MentionId::as_str),
                     m.url.as_deref(),
                     now,
+                    f.lang,
+                    f.lang_confidence,
+                    f.sentiment,
+                    f.sentiment_score,
+                    f.p[0],
+                    f.p[1],
+                    f.p[2],
+                    f.toxic,
+                    f.insult,
+                    f.threat,
+                    f.identity_hate,
+                    f.intent,
+                    f.intent_confidence,
+                    f.category,
+                    f.register,
+                    f.emotional,
                 ])?;
                 new.push(changed == 1);
             }
@@ -204,9 +270,7 @@ impl MentionStore for SqliteStore {
 
     fn get_mention(&self, id: &MentionId) -> Result<Option<StoredMention>, StoreError> {
         let conn = self.readers.get()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {MENTION_COLUMNS} FROM mentions WHERE id = ?1"
-        ))?;
+        let mut stmt = conn.prepare_cached(&format!("{} WHERE id = ?1", self.select_sql))?;
         let row = stmt
             .query_row([id.as_str()], |row| Ok(row_to_mention(row)))
             .optional()?;
@@ -225,7 +289,10 @@ impl MentionStore for SqliteStore {
         eq("channel = ?", &query.channel);
         eq("platform = ?", &query.platform);
         eq("kind = ?", &query.kind);
-        eq("lang = ?", &query.lang);
+        eq("COALESCE(lang, analysis_lang) = ?", &query.lang);
+        eq("sentiment = ?", &query.sentiment);
+        eq("intent = ?", &query.intent);
+        eq("category = ?", &query.category);
         eq("author_id = ?", &query.author_id);
         eq("in_reply_to = ?", &query.in_reply_to);
         if let Some(text) = &query.text {
@@ -253,7 +320,8 @@ impl MentionStore for SqliteStore {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let sql = format!(
-            "SELECT {MENTION_COLUMNS} FROM mentions {where_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
+            "{} {where_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
+            self.select_sql,
             page_size + 1
         );
         let conn = self.readers.get()?;

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use firebreak_core::{Mention, MentionId};
+use firebreak_core::{
+    Analysis, Category, Intent, Mention, MentionId, Register, Sentiment, SentimentLabel, Toxicity,
+};
 use firebreak_store::{Cursor, MentionQuery, MentionStore, PgStore, SqliteStore};
 use firebreak_testkit::{mention, mentions, t0, PgDatabase};
 
@@ -51,7 +53,34 @@ stories!(
     filters_narrow_the_list,
     pages_cover_everything_once_newest_first,
     channel_stats_count_per_channel,
+    analysis_is_stored_and_filterable,
 );
+
+fn analysed(i: u32, label: SentimentLabel, intent: Intent, category: Option<Category>) -> Mention {
+    let mut m = mention(i);
+    m.lang = None;
+    m.analysis = Some(Analysis {
+        lang: Some("it".into()),
+        lang_confidence: 0.97,
+        sentiment: Sentiment {
+            label,
+            score: 0.8,
+            probs: [0.8, 0.15, 0.05],
+        },
+        toxicity: Toxicity {
+            toxic: 0.25,
+            insult: 0.25,
+            threat: 0.01,
+            identity_hate: 0.0,
+        },
+        intent,
+        intent_confidence: 0.6,
+        category,
+        register: Register::Emotional,
+        emotional: 0.7,
+    });
+    m
+}
 
 fn a_stored_mention_reads_back_exactly(store: &dyn MentionStore) {
     let mut m = mention(1);
@@ -281,4 +310,64 @@ fn postgres_refuses_to_delete_mentions() {
     let again = PgStore::connect(&db.url).expect("reconnect");
     assert_eq!(again.count_mentions().expect("count"), 2);
     drop(raw);
+}
+
+fn analysis_is_stored_and_filterable(store: &dyn MentionStore) {
+    let batch = vec![
+        analysed(
+            1,
+            SentimentLabel::Negative,
+            Intent::Complaint,
+            Some(Category::ProductDefectSafety),
+        ),
+        analysed(2, SentimentLabel::Positive, Intent::Praise, None),
+        analysed(3, SentimentLabel::Negative, Intent::Question, None),
+        mention(4),
+    ];
+    store.upsert_mentions(&batch).expect("upsert");
+    for m in &batch {
+        let stored = store.get_mention(&m.id).expect("get").expect("present");
+        assert_eq!(stored.mention, *m, "analysis round-trips");
+    }
+    let ids = |q: MentionQuery| -> Vec<String> {
+        let mut v: Vec<String> = store
+            .search_mentions(&q)
+            .expect("search")
+            .mentions
+            .into_iter()
+            .map(|m| m.mention.id.to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids(MentionQuery {
+            sentiment: Some("negative".into()),
+            ..Default::default()
+        }),
+        ["mastodon:1", "mastodon:3"]
+    );
+    assert_eq!(
+        ids(MentionQuery {
+            intent: Some("praise".into()),
+            ..Default::default()
+        }),
+        ["mastodon:2"]
+    );
+    assert_eq!(
+        ids(MentionQuery {
+            category: Some("product_defect_safety".into()),
+            ..Default::default()
+        }),
+        ["mastodon:1"]
+    );
+    // The detected language counts when the platform gave none.
+    assert_eq!(
+        ids(MentionQuery {
+            lang: Some("it".into()),
+            ..Default::default()
+        })
+        .len(),
+        4
+    );
 }
