@@ -13,11 +13,11 @@ use crate::{blocking, ApiError, AppState};
 
 pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let store = state.store.clone();
-    let mentions = blocking(move || store.count_mentions()).await?;
+    blocking(move || store.ping()).await?;
     Ok(Json(json!({
         "status": "ok",
         "store": state.store.backend().to_string(),
-        "mentions": mentions,
+        "version": env!("CARGO_PKG_VERSION"),
     })))
 }
 

@@ -113,6 +113,9 @@ pub struct ChannelStats {
 pub trait MentionStore: Send + Sync {
     fn backend(&self) -> Backend;
 
+    /// A cheap round trip to the database, for health checks.
+    fn ping(&self) -> Result<(), StoreError>;
+
     /// Stores a batch in one transaction: either all of it is committed or
     /// none of it is. Mentions whose id is already stored are left as they
     /// are and reported as duplicates.

@@ -281,6 +281,13 @@ impl MentionStore for PgStore {
         Backend::Postgres
     }
 
+    fn ping(&self) -> Result<(), StoreError> {
+        self.with_reader(|client| {
+            client.simple_query("SELECT 1")?;
+            Ok(())
+        })
+    }
+
     fn upsert_mentions(&self, batch: &[Mention]) -> Result<UpsertOutcome, StoreError> {
         if batch.is_empty() {
             return Ok(UpsertOutcome::default());

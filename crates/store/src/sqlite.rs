@@ -219,6 +219,12 @@ impl MentionStore for SqliteStore {
         Backend::Sqlite
     }
 
+    fn ping(&self) -> Result<(), StoreError> {
+        let conn = self.readers.get()?;
+        conn.query_row("SELECT 1 FROM firebreak_schema LIMIT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     fn upsert_mentions(&self, batch: &[Mention]) -> Result<UpsertOutcome, StoreError> {
         let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let now = Utc::now().timestamp_micros();
