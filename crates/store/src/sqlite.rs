@@ -71,6 +71,9 @@ impl SqliteStore {
         }
         let mut writer = Connection::open(path)?;
         writer.busy_timeout(Duration::from_secs(10))?;
+        // 16 KiB pages: measured ~15% faster ingest than 4 KiB (examples/sqlite_variants.rs).
+        // Takes effect only when the file is created; existing files keep theirs.
+        writer.pragma_update(None, "page_size", 16384)?;
         // WAL: readers never block the writer; NORMAL sync is crash-safe for the
         // application (kill -9 loses nothing committed) and much faster than FULL.
         writer.pragma_update(None, "journal_mode", "WAL")?;
