@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::config::{Config, DEFAULT_CONFIG};
 use crate::files::{feed, Feed, Input};
-use crate::{BenchWhat, Cli, Command, ConfigAction};
+use crate::{BenchWhat, Cli, Command, ConfigAction, EvalWhat};
 
 /// The bundled demo crisis (see examples/demo/README.md).
 pub const DEMO_CRISIS: &[u8] = include_bytes!("../../../examples/demo/velora-crisis.jsonl");
@@ -68,8 +68,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     count,
                     batch_size,
                     json,
+                    with_analysis,
                 },
         } => {
+            let mut config = config.clone();
+            config.analysis.enabled = with_analysis;
             crate::bench::ingest(
                 &config,
                 db,
@@ -78,6 +81,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 json,
             )
             .await
+        }
+        Command::Analyze { json, models } => {
+            tokio::task::spawn_blocking(move || {
+                crate::analysis::analyze_stdin(models.as_deref(), json)
+            })
+            .await?
+        }
+        Command::Train { data, out } => {
+            tokio::task::spawn_blocking(move || crate::analysis::train(&data, &out)).await?
+        }
+        Command::Eval {
+            what: EvalWhat::Analysis { data, models },
+        } => {
+            tokio::task::spawn_blocking(move || crate::analysis::eval(&data, models.as_deref()))
+                .await?
         }
         Command::Config { .. } => unreachable!("handled above"),
     }
@@ -145,13 +163,23 @@ pub async fn open_store(url: String) -> Result<Arc<dyn MentionStore>> {
         .with_context(|| format!("cannot open the store {shown}"))
 }
 
-fn components(store: Arc<dyn MentionStore>, sinks: Vec<Box<dyn AlertSink>>) -> Components {
-    Components {
+/// The pipeline's components for this configuration: analysis when enabled.
+fn components(
+    config: &Config,
+    store: Arc<dyn MentionStore>,
+    sinks: Vec<Box<dyn AlertSink>>,
+) -> Result<Components> {
+    let mut transforms: Vec<Arc<dyn firebreak_pipeline::Transform>> = Vec::new();
+    if config.analysis.enabled {
+        let analyzer = crate::analysis::load(config.analysis.models_dir.as_deref())?;
+        transforms.push(Arc::new(crate::analysis::AnalyzeMentions::new(analyzer)));
+    }
+    Ok(Components {
         store,
-        transforms: Vec::new(),
+        transforms,
         detectors: Vec::new(),
         sinks,
-    }
+    })
 }
 
 /// Runs `input` through a fresh pipeline over `store` and drains it.
@@ -161,7 +189,7 @@ pub async fn run_input(
     input: Input,
     sinks: Vec<Box<dyn AlertSink>>,
 ) -> Result<(SourceStats, PipelineReport)> {
-    let pipeline = Pipeline::start(config.pipeline(), components(store, sinks));
+    let pipeline = Pipeline::start(config.pipeline(), components(config, store, sinks)?);
     let fed = feed(input, pipeline.sender()).await;
     // Drain whatever was accepted even when the input failed half-way.
     let report = pipeline.shutdown().await?;
@@ -363,7 +391,10 @@ async fn serve(
         }
     })?;
     let local = listener.local_addr()?;
-    let pipeline = Pipeline::start(config.pipeline(), components(store.clone(), Vec::new()));
+    let pipeline = Pipeline::start(
+        config.pipeline(),
+        components(config, store.clone(), Vec::new())?,
+    );
     let state = firebreak_server::AppState {
         store: store.clone(),
         ingest: pipeline.sender(),

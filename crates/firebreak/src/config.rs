@@ -21,6 +21,26 @@ pub struct Config {
     pub server: ServerSection,
     pub ingest: IngestSection,
     pub pipeline: PipelineSection,
+    pub analysis: AnalysisSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalysisSection {
+    /// Enrich every mention (language, sentiment, toxicity, intent, category, register)
+    /// before it is stored and seen by the detectors.
+    pub enabled: bool,
+    /// A model written by `firebreak train`; the embedded one when unset.
+    pub models_dir: Option<PathBuf>,
+}
+
+impl Default for AnalysisSection {
+    fn default() -> Self {
+        AnalysisSection {
+            enabled: true,
+            models_dir: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,7 +140,7 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const SECTIONS: [&str; 4] = ["store", "server", "ingest", "pipeline"];
+const SECTIONS: [&str; 5] = ["store", "server", "ingest", "pipeline", "analysis"];
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -263,6 +283,15 @@ impl Config {
                 format!("{} is out of range", p.channel_capacity),
                 "choose between 1 and 4096 (default 8)",
             ));
+        }
+        if let Some(dir) = &self.analysis.models_dir {
+            if !dir.join("firebreak-analyze.bin").is_file() {
+                return Err(err(
+                    "analysis.models_dir",
+                    format!("{} holds no firebreak-analyze.bin", dir.display()),
+                    "point it at the --out directory of `firebreak train`, or remove it to use the embedded model",
+                ));
+            }
         }
         let i = &self.ingest;
         if !(1024..=1 << 30).contains(&i.max_body_bytes) {

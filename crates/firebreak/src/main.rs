@@ -1,6 +1,7 @@
 //! The `firebreak` command line: the binary edge, where errors become
 //! messages for people (`anyhow`) and settings come together (`config`).
 
+mod analysis;
 mod bench;
 mod commands;
 mod config;
@@ -85,6 +86,29 @@ enum Command {
         #[arg(long)]
         load_only: bool,
     },
+    /// Analyse mentions (Mention JSONL or plain text, one per line) from stdin.
+    Analyze {
+        /// One JSON object per line: lang, sentiment, toxicity, intent, category, register.
+        #[arg(long)]
+        json: bool,
+        /// Use the model written by `firebreak train` in this directory instead of the embedded one.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+    },
+    /// Train the analysis models from the train splits of the shared data sets.
+    Train {
+        /// The shared data sets.
+        #[arg(long, value_name = "DIR", default_value = "../shared/data")]
+        data: PathBuf,
+        /// Where to write the model (the embedded one lives in crates/analyze/models).
+        #[arg(long, value_name = "DIR", default_value = "crates/analyze/models")]
+        out: PathBuf,
+    },
+    /// Evaluations that print scores on test data.
+    Eval {
+        #[command(subcommand)]
+        what: EvalWhat,
+    },
     /// Check the configuration.
     Config {
         #[command(subcommand)]
@@ -108,6 +132,18 @@ enum ConfigAction {
 }
 
 #[derive(Subcommand, Debug)]
+enum EvalWhat {
+    /// Every analysis benchmark on its test split, with the published baselines.
+    Analysis {
+        #[arg(long, value_name = "DIR", default_value = "../shared/data")]
+        data: PathBuf,
+        /// Evaluate the model in this directory instead of the embedded one.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum BenchWhat {
     /// Parse and persist a generated stream of mentions; report mentions/s and peak RSS.
     Ingest {
@@ -120,6 +156,9 @@ enum BenchWhat {
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
+        /// Include analysis (language, sentiment, ...) in the measured path.
+        #[arg(long)]
+        with_analysis: bool,
     },
 }
 

@@ -1,0 +1,159 @@
+//! Analysis at the binary edge: the pipeline transform that enriches every
+//! mention, and the `analyze`, `train` and `eval analysis` commands.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use firebreak_analyze::Analyzer;
+use firebreak_core::{Analysis, Mention};
+use firebreak_pipeline::Transform;
+
+/// Enriches each mention that has no analysis yet.
+pub struct AnalyzeMentions {
+    analyzer: Arc<Analyzer>,
+}
+
+impl AnalyzeMentions {
+    pub fn new(analyzer: Arc<Analyzer>) -> Self {
+        AnalyzeMentions { analyzer }
+    }
+}
+
+impl Transform for AnalyzeMentions {
+    fn name(&self) -> &'static str {
+        "analyze"
+    }
+
+    fn apply(&self, batch: &mut [Mention]) {
+        for m in batch.iter_mut().filter(|m| m.analysis.is_none()) {
+            m.analysis = Some(into_core(self.analyzer.analyze(&m.text, m.lang.as_deref())));
+        }
+    }
+}
+
+/// The analyzer's result as the domain type (the two are field-for-field equal).
+pub fn into_core(a: firebreak_analyze::Analysis) -> Analysis {
+    use firebreak_core as core;
+    Analysis {
+        lang: a.lang,
+        lang_confidence: a.lang_confidence,
+        sentiment: core::Sentiment {
+            label: match a.sentiment.label {
+                firebreak_analyze::SentimentLabel::Negative => core::SentimentLabel::Negative,
+                firebreak_analyze::SentimentLabel::Neutral => core::SentimentLabel::Neutral,
+                firebreak_analyze::SentimentLabel::Positive => core::SentimentLabel::Positive,
+            },
+            score: a.sentiment.score,
+            probs: a.sentiment.probs,
+        },
+        toxicity: core::Toxicity {
+            toxic: a.toxicity.toxic,
+            insult: a.toxicity.insult,
+            threat: a.toxicity.threat,
+            identity_hate: a.toxicity.identity_hate,
+        },
+        intent: core::Intent::parse(a.intent.as_str()).unwrap_or(core::Intent::Other),
+        intent_confidence: a.intent_confidence,
+        category: a.category.and_then(|c| core::Category::parse(c.as_str())),
+        register: match a.register {
+            firebreak_analyze::Register::Emotional => core::Register::Emotional,
+            firebreak_analyze::Register::Factual => core::Register::Factual,
+        },
+        emotional: a.emotional,
+    }
+}
+
+/// Loads the embedded model, or the one in `dir` (written by `firebreak train`).
+pub fn load(dir: Option<&Path>) -> Result<Arc<Analyzer>> {
+    let analyzer = match dir {
+        Some(dir) => Analyzer::load_from_dir(dir)
+            .with_context(|| format!("cannot load the analysis model from {}", dir.display()))?,
+        None => Analyzer::load_default().context("cannot load the embedded analysis model")?,
+    };
+    Ok(Arc::new(analyzer))
+}
+
+/// `firebreak analyze`: Mention JSONL or plain text (one per line) on stdin,
+/// one result per line on stdout.
+pub fn analyze_stdin(models: Option<&Path>, json: bool) -> Result<ExitCode> {
+    let analyzer = load(models)?;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for (i, line) in stdin.lock().split(b'\n').enumerate() {
+        let line = line.context("reading stdin")?;
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches('\r');
+        if text.trim().is_empty() {
+            continue;
+        }
+        // A line that is a mention is analysed as one; anything else is plain text.
+        let (id, body, hint) = match firebreak_core::wire::decode_json_str(text) {
+            Ok(m) => (Some(m.id.to_string()), m.text, m.lang),
+            Err(_) => (None, text.to_owned(), None),
+        };
+        let a = into_core(analyzer.analyze(&body, hint.as_deref()));
+        if json {
+            let mut obj = serde_json::json!({
+                "lang": a.lang,
+                "sentiment": {"label": a.sentiment.label, "score": a.sentiment.score, "probs": a.sentiment.probs},
+                "toxicity": a.toxicity,
+                "intent": a.intent,
+                "category": a.category,
+                "register": a.register,
+            });
+            if let Some(id) = id {
+                obj["id"] = serde_json::Value::String(id);
+            }
+            writeln!(out, "{obj}")?;
+        } else {
+            let short: String = body.chars().take(60).collect();
+            writeln!(
+                out,
+                "{:>5}  {:<2}  {:<8} {:.2}  toxic {:.2}  {:<10} {:<26} {:<9}  {}",
+                i + 1,
+                a.lang.as_deref().unwrap_or("??"),
+                a.sentiment.label.as_str(),
+                a.sentiment.score,
+                a.toxicity.toxic,
+                a.intent.as_str(),
+                a.category.map(|c| c.as_str()).unwrap_or("-"),
+                a.register.as_str(),
+                short.replace('\n', " "),
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `firebreak train`: trains every model from the train splits in `data`.
+pub fn train(data: &Path, out: &Path) -> Result<ExitCode> {
+    anyhow::ensure!(
+        data.is_dir(),
+        "{} is not a directory: pass the shared data sets with --data (e.g. ../shared/data)",
+        data.display()
+    );
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let report = firebreak_analyze::train::train_all(data, out, &mut |msg| eprintln!("{msg}"))
+        .context("training failed")?;
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `firebreak eval analysis`: one table, test splits only.
+pub fn eval(data: &Path, models: Option<&Path>) -> Result<ExitCode> {
+    anyhow::ensure!(
+        data.is_dir(),
+        "{} is not a directory: pass the shared data sets with --data (e.g. ../shared/data)",
+        data.display()
+    );
+    let analyzer = load(models)?;
+    let report =
+        firebreak_analyze::eval::evaluate_all(data, &analyzer).context("evaluation failed")?;
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
