@@ -302,3 +302,78 @@ fn ctrl_c_stops_an_import_and_keeps_everything_read() {
     // Everything the summary counted is in the store, and nothing else.
     assert_eq!(mention_count(dir.path(), "sqlite://int.db"), imported);
 }
+
+#[test]
+fn analyze_reads_mentions_or_plain_text_and_writes_one_object_per_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut m = mentions(1).remove(0);
+    m.text = "Il bollitore si è sciolto ed è pericoloso, vergogna! Voglio un rimborso".into();
+    let input = format!(
+        "{}\nThanks @velora, the delivery was quick and the kettle is lovely!\n\n",
+        encode_jsonl(&m)
+    );
+    let mut child = firebreak(dir.path())
+        .args(["analyze", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let o = child.wait_with_output().expect("wait");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "one result per non-empty line");
+    assert_eq!(lines[0]["id"], "mastodon:0");
+    for l in &lines {
+        for field in [
+            "lang",
+            "sentiment",
+            "toxicity",
+            "intent",
+            "category",
+            "register",
+        ] {
+            assert!(l.get(field).is_some(), "{field} missing in {l}");
+        }
+        assert!(l["sentiment"]["score"]
+            .as_f64()
+            .is_some_and(|s| (0.0..=1.0).contains(&s)));
+    }
+    assert_eq!(lines[0]["sentiment"]["label"], "negative");
+    assert_eq!(lines[0]["intent"], "complaint");
+    assert_eq!(lines[1]["lang"], "en");
+    assert_eq!(lines[1]["sentiment"]["label"], "positive");
+}
+
+#[test]
+fn imported_mentions_carry_their_analysis() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = run(firebreak(dir.path()).args(["demo", "--load-only"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The demo's crisis is about a melted kettle: negative product complaints must be there.
+    let db = dir.path().join("firebreak-data/demo.db");
+    let store = firebreak_store::open(&format!("sqlite://{}", db.display())).expect("open");
+    let page = store
+        .search_mentions(&firebreak_store::MentionQuery {
+            sentiment: Some("negative".into()),
+            category: Some("product_defect_safety".into()),
+            limit: 500,
+            ..Default::default()
+        })
+        .expect("search");
+    assert!(
+        page.mentions.len() >= 100,
+        "only {} negative product complaints",
+        page.mentions.len()
+    );
+    assert!(page.mentions.iter().all(|m| m.mention.analysis.is_some()));
+}
