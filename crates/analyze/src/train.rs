@@ -918,113 +918,6 @@ pub fn train_all(
     })
 }
 
-/// Smoothed inverse document frequency of every bucket: `ln((1 + N) / (1 + df)) + 1`.
-pub fn idf(samples: &[Sample], bucket_bits: u32) -> Vec<f32> {
-    let buckets = 1usize << bucket_bits;
-    let mut df = vec![0u32; buckets];
-    let mut last = vec![u32::MAX; buckets];
-    for (i, s) in samples.iter().enumerate() {
-        for &b in &s.f.buckets {
-            let b = b as usize;
-            if last[b] != i as u32 {
-                last[b] = i as u32;
-                df[b] += 1;
-            }
-        }
-    }
-    let n = samples.len() as f32;
-    df.iter()
-        .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
-        .collect()
-}
-
-/// Softmax logistic regression with a fixed per-bucket feature scaling
-/// (e.g. IDF), folded into the weights afterwards so inference is unchanged.
-pub fn train_head_scaled(
-    name: &str,
-    classes: &[&str],
-    samples: &[Sample],
-    bucket_bits: u32,
-    p: &TrainParams,
-    scale: &[f32],
-) -> HeadWeights {
-    let k = classes.len();
-    let buckets = 1usize << bucket_bits;
-    let mut w = vec![0.0f32; buckets * k];
-    let mut g2 = vec![0.0f32; buckets * k];
-    let mut bias = vec![0.0f32; k];
-    let mut bg2 = vec![0.0f32; k];
-    let mut tot = vec![0.0f32; k];
-    for s in samples.iter().filter(|s| s.y < k) {
-        tot[s.y] += s.w;
-    }
-    let all: f32 = tot.iter().sum();
-    let present = tot.iter().filter(|&&t| t > 0.0).count().max(1) as f32;
-    let class_w: Vec<f32> = tot
-        .iter()
-        .map(|&t| {
-            if p.balanced && t > 0.0 {
-                all / (present * t)
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..samples.len()).collect();
-    let mut rng = Rng::new(p.seed);
-    let mut z = vec![0.0f32; k];
-    for _ in 0..p.epochs {
-        rng.shuffle(&mut order);
-        for &i in &order {
-            let s = &samples[i];
-            if s.y >= k {
-                continue;
-            }
-            let v = s.f.value();
-            z.copy_from_slice(&bias);
-            for &b in &s.f.buckets {
-                let x = v * scale[b as usize];
-                for (zz, ww) in z.iter_mut().zip(&w[b as usize * k..b as usize * k + k]) {
-                    *zz += ww * x;
-                }
-            }
-            softmax(&mut z);
-            let sw = s.w * class_w[s.y];
-            for (j, zz) in z.iter_mut().enumerate() {
-                *zz = (*zz - if j == s.y { 1.0 } else { 0.0 }) * sw;
-            }
-            for &b in &s.f.buckets {
-                let x = v * scale[b as usize];
-                for (j, gj) in z.iter().enumerate() {
-                    let idx = b as usize * k + j;
-                    let g = gj * x + p.l2 * w[idx];
-                    g2[idx] += g * g;
-                    w[idx] -= p.lr * g / (g2[idx] + 1e-8).sqrt();
-                }
-            }
-            for (j, gj) in z.iter().enumerate() {
-                bg2[j] += gj * gj;
-                bias[j] -= p.lr * gj / (bg2[j] + 1e-8).sqrt();
-            }
-        }
-    }
-    for b in 0..buckets {
-        for j in 0..k {
-            w[b * k + j] *= scale[b];
-        }
-    }
-    HeadWeights {
-        name: name.to_string(),
-        classes: classes.iter().map(|c| c.to_string()).collect(),
-        sigmoid: false,
-        w,
-        bias,
-        temperature: 1.0,
-        threshold: 0.5,
-        groups: Vec::new(),
-    }
-}
-
 /// NB-weighted one-vs-rest logistic regression (Wang & Manning's NBSVM idea
 /// with a logistic loss): for class `c` every feature is scaled by its
 /// smoothed log-count ratio `r_c(f)`, a binary model is trained on the scaled
@@ -1147,6 +1040,60 @@ mod tests {
         let mut s = v.clone();
         s.sort_unstable();
         assert_eq!(s, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn training_is_deterministic_and_nb_mix_keeps_shape() {
+        let cfg = FeatureConfig {
+            bucket_bits: 10,
+            ..FeatureConfig::default()
+        };
+        let ex = Extractor::new(cfg.clone());
+        let mut set = SampleSet::new(&ex);
+        for i in 0..30 {
+            set.add(&format!("bad awful {i}"), 0, 1.0);
+            set.add(&format!("meh ok {i}"), 1, 1.0);
+            set.add(&format!("great love {i}"), 2, 1.0);
+        }
+        let p = TrainParams::default();
+        let a = train_head(
+            "s",
+            &SENTIMENT_CLASSES,
+            false,
+            &set.samples,
+            cfg.bucket_bits,
+            &p,
+        );
+        let b = train_head(
+            "s",
+            &SENTIMENT_CLASSES,
+            false,
+            &set.samples,
+            cfg.bucket_bits,
+            &p,
+        );
+        assert_eq!(a.w, b.w);
+        assert_eq!(a.bias, b.bias);
+        let nb = train_nb_ovr(
+            "s",
+            &SENTIMENT_CLASSES,
+            &set.samples,
+            cfg.bucket_bits,
+            &p,
+            1.0,
+        );
+        let m = average_heads(&a, &nb, 0.5);
+        assert_eq!(m.w.len(), a.w.len());
+        let z = m.logits(&ex.extract("love great"));
+        assert!(z[2] > z[0], "{z:?}");
+        let bin = train_binary_lr_nb("x", &set.samples, cfg.bucket_bits, &p, 0.5);
+        assert_eq!(bin.outputs(), 1);
+        let g = with_group_biases(bin, &["en", "de"], &[0.3, 0.7], 0.5);
+        assert_eq!(g.outputs(), 3);
+        assert_eq!(g.w.len(), 3 << cfg.bucket_bits);
+        // A lower threshold for "en" raises its logit relative to "de".
+        let f = ex.extract("meh");
+        assert!(g.logits_group(&f, Some(0))[0] > g.logits_group(&f, Some(1))[0]);
     }
 
     #[test]

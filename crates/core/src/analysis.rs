@@ -205,3 +205,33 @@ impl Register {
             .find(|r| r.as_str() == s)
     }
 }
+
+/// Reach of a mention, from platform metadata (not from the text).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Reach {
+    /// Author's follower count.
+    pub followers: u64,
+    /// Author is verified.
+    pub verified: bool,
+    /// Reshare depth (0 = original post, 1 = reshare of it, ...).
+    pub reshare_depth: u32,
+    /// Heuristic reach score in [0, 1]: `log10(1 + followers) / 7` (10 M
+    /// followers = 1), plus 0.1 when verified, times `0.8^reshare_depth`
+    /// (deeper reshares reach fewer new people). A ranking aid, not a model.
+    pub score: f32,
+}
+
+impl Reach {
+    /// Compute the reach of a mention.
+    pub fn new(followers: u64, verified: bool, reshare_depth: u32) -> Reach {
+        let base =
+            ((1.0 + followers as f64).log10() / 7.0) as f32 + if verified { 0.1 } else { 0.0 };
+        let score = (base * 0.8f32.powi(reshare_depth.min(64) as i32)).clamp(0.0, 1.0);
+        Reach {
+            followers,
+            verified,
+            reshare_depth,
+            score,
+        }
+    }
+}

@@ -11,7 +11,9 @@ pub mod mention;
 pub mod wire;
 
 pub use alert::{Alert, AlertKind};
-pub use analysis::{Analysis, Category, Intent, Register, Sentiment, SentimentLabel, Toxicity};
+pub use analysis::{
+    Analysis, Category, Intent, Reach, Register, Sentiment, SentimentLabel, Toxicity,
+};
 pub use mention::{
     Author, AuthorId, Channel, ChannelId, Mention, MentionId, MentionKind, Platform,
 };

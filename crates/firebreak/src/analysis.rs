@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use firebreak_analyze::Analyzer;
-use firebreak_core::{Analysis, Mention};
+use firebreak_core::Mention;
 use firebreak_pipeline::Transform;
 
 /// Enriches each mention that has no analysis yet.
@@ -29,40 +29,8 @@ impl Transform for AnalyzeMentions {
 
     fn apply(&self, batch: &mut [Mention]) {
         for m in batch.iter_mut().filter(|m| m.analysis.is_none()) {
-            m.analysis = Some(into_core(self.analyzer.analyze(&m.text, m.lang.as_deref())));
+            m.analysis = Some(self.analyzer.analyze(&m.text, m.lang.as_deref()));
         }
-    }
-}
-
-/// The analyzer's result as the domain type (the two are field-for-field equal).
-pub fn into_core(a: firebreak_analyze::Analysis) -> Analysis {
-    use firebreak_core as core;
-    Analysis {
-        lang: a.lang,
-        lang_confidence: a.lang_confidence,
-        sentiment: core::Sentiment {
-            label: match a.sentiment.label {
-                firebreak_analyze::SentimentLabel::Negative => core::SentimentLabel::Negative,
-                firebreak_analyze::SentimentLabel::Neutral => core::SentimentLabel::Neutral,
-                firebreak_analyze::SentimentLabel::Positive => core::SentimentLabel::Positive,
-            },
-            score: a.sentiment.score,
-            probs: a.sentiment.probs,
-        },
-        toxicity: core::Toxicity {
-            toxic: a.toxicity.toxic,
-            insult: a.toxicity.insult,
-            threat: a.toxicity.threat,
-            identity_hate: a.toxicity.identity_hate,
-        },
-        intent: core::Intent::parse(a.intent.as_str()).unwrap_or(core::Intent::Other),
-        intent_confidence: a.intent_confidence,
-        category: a.category.and_then(|c| core::Category::parse(c.as_str())),
-        register: match a.register {
-            firebreak_analyze::Register::Emotional => core::Register::Emotional,
-            firebreak_analyze::Register::Factual => core::Register::Factual,
-        },
-        emotional: a.emotional,
     }
 }
 
@@ -95,7 +63,7 @@ pub fn analyze_stdin(models: Option<&Path>, json: bool) -> Result<ExitCode> {
             Ok(m) => (Some(m.id.to_string()), m.text, m.lang),
             Err(_) => (None, text.to_owned(), None),
         };
-        let a = into_core(analyzer.analyze(&body, hint.as_deref()));
+        let a = analyzer.analyze(&body, hint.as_deref());
         if json {
             let mut obj = serde_json::json!({
                 "lang": a.lang,

@@ -274,8 +274,26 @@ async fn transform_stage(
         if !transforms.is_empty() {
             let transforms = transforms.clone();
             envelope = tokio::task::spawn_blocking(move || {
-                for t in &transforms {
-                    t.apply(&mut envelope.mentions);
+                // Enrichment is the costliest stage: split the batch over the
+                // cores, in place, so order is kept.
+                let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let len = envelope.mentions.len();
+                if workers < 2 || len < 256 {
+                    for t in &transforms {
+                        t.apply(&mut envelope.mentions);
+                    }
+                } else {
+                    let chunk = len.div_ceil(workers);
+                    std::thread::scope(|scope| {
+                        for part in envelope.mentions.chunks_mut(chunk) {
+                            let transforms = &transforms;
+                            scope.spawn(move || {
+                                for t in transforms {
+                                    t.apply(part);
+                                }
+                            });
+                        }
+                    });
                 }
                 envelope
             })
