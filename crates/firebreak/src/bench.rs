@@ -194,6 +194,7 @@ pub async fn ingest(
         "mentions": count,
         "bytes": bytes,
         "batch_size": batch_size,
+        "analysis": config.analysis.enabled,
         "inserted": report.inserted,
         "rejected": source.rejected,
         "commits": report.commits,
@@ -205,7 +206,10 @@ pub async fn ingest(
     if json_out {
         println!("{figures}");
     } else {
-        println!("ingest benchmark ({backend})");
+        println!(
+            "ingest benchmark ({backend}, analysis {})",
+            if config.analysis.enabled { "on" } else { "off" }
+        );
         println!(
             "  mentions            {count} ({:.1} MiB of JSONL)",
             bytes as f64 / 1048576.0
@@ -215,7 +219,14 @@ pub async fn ingest(
             report.commits
         );
         println!("  stored              {} in {secs:.2}s", report.inserted);
-        println!("  throughput          {rate:.0} mentions/s (parse + pipeline + upsert)");
+        println!(
+            "  throughput          {rate:.0} mentions/s (parse{} + pipeline + upsert)",
+            if config.analysis.enabled {
+                " + analysis"
+            } else {
+                ""
+            }
+        );
         println!(
             "  parse-only ceiling  {:.0} mentions/s (one thread, no store)",
             count as f64 / parse_secs
