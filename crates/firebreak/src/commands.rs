@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::config::{Config, DEFAULT_CONFIG};
 use crate::files::{feed, Feed, Input};
-use crate::{BenchWhat, Cli, Command, ConfigAction, EvalWhat};
+use crate::{BenchWhat, Cli, Command, ConfigAction, DetectWhat, EvalWhat};
 
 /// The bundled demo crisis (see examples/demo/README.md).
 pub const DEMO_CRISIS: &[u8] = include_bytes!("../../../examples/demo/velora-crisis.jsonl");
@@ -97,6 +97,33 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             tokio::task::spawn_blocking(move || crate::analysis::eval(&data, models.as_deref()))
                 .await?
         }
+        Command::Eval {
+            what:
+                EvalWhat::Scenarios {
+                    dir,
+                    alerts_out,
+                    models,
+                    json,
+                },
+        } => {
+            tokio::task::spawn_blocking(move || {
+                crate::detection::eval_scenarios(
+                    &dir,
+                    alerts_out.as_deref(),
+                    models.as_deref(),
+                    json,
+                )
+            })
+            .await?
+        }
+        Command::Eval {
+            what: EvalWhat::Nab { dir, profile },
+        } => {
+            tokio::task::spawn_blocking(move || crate::detection::eval_nab(&dir, &profile)).await?
+        }
+        Command::Detect {
+            what: DetectWhat::Series { file },
+        } => tokio::task::spawn_blocking(move || crate::detection::detect_series(&file)).await?,
         Command::Config { .. } => unreachable!("handled above"),
     }
 }
@@ -177,7 +204,7 @@ fn components(
     Ok(Components {
         store,
         transforms,
-        detectors: Vec::new(),
+        detectors: firebreak_detect::default_detectors(),
         sinks,
     })
 }
@@ -361,7 +388,13 @@ async fn demo(
         data: DEMO_CRISIS,
         batch_size: config.pipeline.batch_size,
     };
-    let (source, report) = run_input(config, store.clone(), input, Vec::new()).await?;
+    let (source, report) = run_input(
+        config,
+        store.clone(),
+        input,
+        vec![Box::new(crate::detection::LogAlerts)],
+    )
+    .await?;
     eprintln!(
         "demo crisis loaded into {}: {} mentions ({} new, {} already there)",
         firebreak_store::redact(&db),
@@ -393,7 +426,11 @@ async fn serve(
     let local = listener.local_addr()?;
     let pipeline = Pipeline::start(
         config.pipeline(),
-        components(config, store.clone(), Vec::new())?,
+        components(
+            config,
+            store.clone(),
+            vec![Box::new(crate::detection::LogAlerts)],
+        )?,
     );
     let state = firebreak_server::AppState {
         store: store.clone(),

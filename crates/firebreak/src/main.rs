@@ -5,6 +5,7 @@ mod analysis;
 mod bench;
 mod commands;
 mod config;
+mod detection;
 mod files;
 
 use std::path::PathBuf;
@@ -104,6 +105,11 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "crates/analyze/models")]
         out: PathBuf,
     },
+    /// Detection on recorded data.
+    Detect {
+        #[command(subcommand)]
+        what: DetectWhat,
+    },
     /// Evaluations that print scores on test data.
     Eval {
         #[command(subcommand)]
@@ -132,7 +138,40 @@ enum ConfigAction {
 }
 
 #[derive(Subcommand, Debug)]
+enum DetectWhat {
+    /// Score a NAB-style CSV (timestamp,value: mentions per 5 minutes) with the live
+    /// volume detector's defaults; prints timestamp,anomaly_score for every row.
+    Series {
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum EvalWhat {
+    /// Replay every labelled scenario (NAME.jsonl + NAME.labels.json) in DIR and
+    /// report recall, delay, false alarms per day and whether the terms name the crisis.
+    Scenarios {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Also write each scenario's alerts to DIR/NAME.alerts.jsonl (for the reference scorer).
+        #[arg(long, value_name = "DIR")]
+        alerts_out: Option<PathBuf>,
+        /// Use the analysis model in this directory instead of the embedded one.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+        /// Print the per-scenario rows as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The live volume detector on NAB realTweets series, scored like NAB.
+    Nab {
+        #[arg(value_name = "DIR", default_value = "../shared/data/nab-realtweets")]
+        dir: PathBuf,
+        /// NAB profile: standard, reward_low_FP_rate, reward_low_FN_rate.
+        #[arg(long, default_value = "standard")]
+        profile: String,
+    },
     /// Every analysis benchmark on its test split, with the published baselines.
     Analysis {
         #[arg(long, value_name = "DIR", default_value = "../shared/data")]

@@ -1,0 +1,1312 @@
+//! The composite streaming crisis detector: per channel, on event time.
+//!
+//! * **Negativity** of a mention comes from `mention.analysis` when present:
+//!   negative sentiment (label or p ≥ `negative_prob`), toxicity ≥
+//!   `toxic_prob`, a confident complaint (`complaint_confidence`), or more
+//!   negative than positive lexicon words; never confident praise
+//!   (`praise_confidence`) or lexicon-only-positive text. Without analysis the
+//!   built-in lexicon decides ([`crate::text::lexicon_polarity`]). A plain
+//!   reshare inherits the negativity and terms of what it reshares.
+//! * **Emerging topic**: content terms of negative mentions are compared with
+//!   each term's background (all mentions of the channel before the last
+//!   `window_minutes`, half-life `background_half_life_hours`); a term is
+//!   rare when its expected count in the window is below `rare_expected`.
+//!   Negative mentions of different authors are *linked* when they are
+//!   near-duplicates (Jaccard ≥ `near_duplicate`) of a template that is itself
+//!   rare (Poisson tail < `max_p_value` and ≥ `min_excess_ratio` × expected),
+//!   share ≥ `min_shared_rare_terms` rare terms, or sit in the same thread.
+//!   A mention linked to `min_authors` authors in all, `min_complaints` of them
+//!   complaining, pages once the channel is `warm_up_hours` old.
+//! * **Amplification**: a multiplier (followers ≥ max(`multiplier_min_followers`,
+//!   `multiplier_ratio` × the channel's median followers) or verified) posting,
+//!   replying to or resharing a negative mention; and the reply/reshare velocity
+//!   of negative threads (`thread_velocity`). Amplification lets a topic page
+//!   with `min_authors_amplified` authors instead of `min_authors`.
+//! * **Volume bursts** of all mentions and of negative mentions (the
+//!   [`crate::volume::BurstDetector`] on `bucket_minutes` buckets) and the
+//!   **negative share shift** against the channel's baseline raise the
+//!   severity of an open crisis, or raise a `negative_surge` crisis on their
+//!   own when negatives also burst in volume and share at once. A volume burst
+//!   dominated by positive mentions is a `positive_spike` (`crisis: false`);
+//!   other bursts are an informational `volume_spike`.
+//! * **One crisis, one alert**: each incident (a topic on a channel) has one
+//!   alert id; the alert is emitted again, with the same id, whenever its
+//!   severity rises. A negative mention joins the open incident when it
+//!   shares its terms (two terms, or one rare term); an unrelated topic that
+//!   pages while an incident is open widens it and raises its severity by one
+//!   (re-notified at most every `renotify_hours` once at 4). It closes after
+//!   `close_after_hours` without negative topic activity.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use chrono::{DateTime, Utc};
+use firebreak_core::{Alert, AlertKind, Intent, Mention, MentionKind, SentimentLabel};
+use firebreak_pipeline::Detector;
+use serde::{Deserialize, Serialize};
+
+use crate::text;
+use crate::volume::{BurstConfig, BurstDetector};
+
+/// Settings of [`CrisisDetector`]. Defaults are fixed (chosen for the
+/// phenomenon, checked on the crisis-scenarios dev set; never per file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectConfig {
+    /// Sliding window of the topic detector, minutes.
+    pub window_minutes: i64,
+    /// Distinct authors of near-duplicate negative mentions needed to page.
+    pub min_authors: usize,
+    /// Of the linked authors, at least this many must complain (analysis
+    /// intent "complaint", a complaint category, or toxicity).
+    pub min_complaints: usize,
+    /// A term is rare when its expected count in the window (from the
+    /// channel's background) is below this.
+    pub rare_expected: f64,
+    /// Rare terms two negative mentions must share to be linked by topic.
+    pub min_shared_rare_terms: usize,
+    /// Replies and reshares per hour that make a negative thread "fast".
+    pub thread_velocity: usize,
+    /// Hours of a channel's history before it may page (the term background
+    /// must be learned first).
+    pub warm_up_hours: i64,
+    /// The same when a multiplier takes part.
+    pub min_authors_amplified: usize,
+    /// Poisson tail probability below which a term count is a burst.
+    pub max_p_value: f64,
+    /// A near-duplicate group must also be this many times its expected
+    /// count (Poisson tails are over-confident on bursty, overdispersed chatter).
+    pub min_excess_ratio: f64,
+    /// Prior rate of an unseen term, per hour (keeps new words from looking infinitely surprising).
+    pub term_prior_per_hour: f64,
+    /// Half-life of the term background, hours.
+    pub background_half_life_hours: f64,
+    /// Jaccard similarity above which two negative mentions are near-duplicates.
+    pub near_duplicate: f64,
+    /// Minimum followers of a multiplier.
+    pub multiplier_min_followers: u64,
+    /// A multiplier has at least this many times the channel's median followers.
+    pub multiplier_ratio: f64,
+    /// Negative probability (analysis) at or above which a mention is negative.
+    pub negative_prob: f32,
+    /// Toxicity at or above which a mention is negative.
+    pub toxic_prob: f32,
+    /// Intent "complaint" at or above this confidence makes a mention
+    /// negative whatever its sentiment (a complaint is the unit of a crisis).
+    pub complaint_confidence: f32,
+    /// Intent "praise" at or above this confidence overrides a negative
+    /// sentiment (sarcasm aside, praise is not a complaint).
+    pub praise_confidence: f32,
+    /// Below this negative probability, a text the lexicon finds only
+    /// positive words in is not negative.
+    pub lexicon_override_prob: f32,
+    /// Bucket of the volume detectors, minutes.
+    pub bucket_minutes: i64,
+    /// Volume burst settings.
+    pub burst: BurstConfig,
+    /// Negative mentions in the last hour needed for a volume-only `negative_surge`.
+    pub surge_min_negative: usize,
+    /// Negative share (last hour) must exceed baseline share by this much for a surge.
+    pub share_shift: f64,
+    /// Distinct negative authors in an incident for severity 3.
+    pub severity3_authors: usize,
+    /// Distinct negative authors in an incident for severity 4.
+    pub severity4_authors: usize,
+    /// An incident closes after this long without negative topic activity.
+    pub close_after_hours: i64,
+    /// A new topic on an open incident re-emits its alert (same id) at most
+    /// this often when the severity cannot rise further.
+    pub renotify_hours: i64,
+    /// Terms listed in an alert.
+    pub max_terms: usize,
+    /// Evidence ids listed in an alert.
+    pub max_evidence: usize,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            window_minutes: 120,
+            min_authors: 3,
+            min_complaints: 2,
+            rare_expected: 0.1,
+            min_shared_rare_terms: 2,
+            thread_velocity: 6,
+            warm_up_hours: 24,
+            min_authors_amplified: 2,
+            max_p_value: 1e-3,
+            min_excess_ratio: 4.0,
+            term_prior_per_hour: 0.01,
+            background_half_life_hours: 48.0,
+            near_duplicate: 0.6,
+            multiplier_min_followers: 50_000,
+            multiplier_ratio: 100.0,
+            negative_prob: 0.5,
+            toxic_prob: 0.8,
+            praise_confidence: 0.5,
+            complaint_confidence: 0.6,
+            lexicon_override_prob: 0.7,
+            bucket_minutes: 5,
+            burst: BurstConfig::default(),
+            surge_min_negative: 12,
+            share_shift: 0.35,
+            severity3_authors: 10,
+            severity4_authors: 30,
+            close_after_hours: 12,
+            renotify_hours: 6,
+            max_terms: 6,
+            max_evidence: 10,
+        }
+    }
+}
+
+/// Polarity of one mention as the detector sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polarity {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+/// Polarity from analysis when present, else from the lexicon.
+pub fn polarity(m: &Mention, cfg: &DetectConfig) -> Polarity {
+    match &m.analysis {
+        Some(a) => {
+            let neg_prob = a.sentiment.probs[0];
+            let praise = a.intent == Intent::Praise && a.intent_confidence >= cfg.praise_confidence;
+            let (lex_neg, lex_pos) = text::lexicon_polarity(&m.text);
+            let lexicon_positive =
+                lex_pos > 0 && lex_neg == 0 && neg_prob < cfg.lexicon_override_prob;
+            let complaint =
+                a.intent == Intent::Complaint && a.intent_confidence >= cfg.complaint_confidence;
+            // Praise (intent or lexicon) always wins; a positive sentiment
+            // label does not outweigh a confident complaint or negative words.
+            let positive = praise
+                || lexicon_positive
+                || (a.sentiment.label == SentimentLabel::Positive && !complaint && lex_neg == 0);
+            let negative = !positive
+                && (a.sentiment.label == SentimentLabel::Negative
+                    || neg_prob >= cfg.negative_prob
+                    || a.toxicity.toxic >= cfg.toxic_prob
+                    || complaint
+                    || lex_neg > lex_pos);
+            if negative {
+                Polarity::Negative
+            } else if positive {
+                Polarity::Positive
+            } else {
+                Polarity::Neutral
+            }
+        }
+        None => {
+            let (n, p) = text::lexicon_polarity(&m.text);
+            if n > p {
+                Polarity::Negative
+            } else if p > n {
+                Polarity::Positive
+            } else {
+                Polarity::Neutral
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct NegEntry {
+    at: DateTime<Utc>,
+    id: String,
+    author: String,
+    terms: Vec<String>,
+    text: String,
+    /// The parent (reply or reshare target), if any.
+    parent: Option<String>,
+    /// A complaint (analysis intent/category/toxicity; always with the lexicon).
+    complaint: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Incident {
+    id: String,
+    kind: AlertKind,
+    severity: u8,
+    crisis: bool,
+    last_activity: DateTime<Utc>,
+    authors: HashSet<String>,
+    amplifiers: Vec<String>,
+    terms: Vec<String>,
+    /// Every term the incident has been paged on (for relatedness).
+    topic_terms: HashSet<String>,
+    evidence: Vec<String>,
+    summary: String,
+    dup_max: usize,
+    last_emitted: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct ThreadInfo {
+    negative: bool,
+    terms: Vec<String>,
+}
+
+struct Channel {
+    name: String,
+    // volume
+    bucket: Option<i64>,
+    all_count: f64,
+    neg_count: f64,
+    pos_count: f64,
+    all_burst: BurstDetector,
+    neg_burst: BurstDetector,
+    last_hour: VecDeque<(DateTime<Utc>, Polarity)>,
+    share_baseline: Option<f64>,
+    last_info_alert: Option<DateTime<Utc>>,
+    // topic
+    recent: VecDeque<NegEntry>,
+    background: HashMap<String, (f64, DateTime<Utc>)>,
+    background_total: (f64, DateTime<Utc>),
+    all_recent: VecDeque<(DateTime<Utc>, Vec<String>)>,
+    // amplification
+    threads: HashMap<String, ThreadInfo>,
+    thread_order: VecDeque<(DateTime<Utc>, String)>,
+    thread_activity: HashMap<String, VecDeque<DateTime<Utc>>>,
+    amplifier_events: VecDeque<(DateTime<Utc>, String)>,
+    followers: Vec<u64>,
+    median_followers: u64,
+    seen: u64,
+    first_seen: Option<DateTime<Utc>>,
+    max_time: Option<DateTime<Utc>>,
+    incidents: Vec<Incident>,
+    incidents_opened: u64,
+}
+
+impl Channel {
+    fn new(name: &str, cfg: &DetectConfig) -> Self {
+        // 1-hour smoothing on the channel's buckets, whatever their size.
+        let per_hour = (60 / cfg.bucket_minutes.max(1)).max(1) as usize;
+        let burst = BurstConfig {
+            smooth_buckets: per_hour,
+            buckets_per_day: per_hour * 24,
+            ..cfg.burst.clone()
+        };
+        Channel {
+            name: name.to_string(),
+            bucket: None,
+            all_count: 0.0,
+            neg_count: 0.0,
+            pos_count: 0.0,
+            all_burst: BurstDetector::new(burst.clone()),
+            neg_burst: BurstDetector::new(burst),
+            last_hour: VecDeque::new(),
+            share_baseline: None,
+            last_info_alert: None,
+            recent: VecDeque::new(),
+            background: HashMap::new(),
+            background_total: (0.0, DateTime::<Utc>::UNIX_EPOCH),
+            all_recent: VecDeque::new(),
+            threads: HashMap::new(),
+            thread_order: VecDeque::new(),
+            thread_activity: HashMap::new(),
+            amplifier_events: VecDeque::new(),
+            followers: Vec::new(),
+            median_followers: 0,
+            seen: 0,
+            first_seen: None,
+            max_time: None,
+            incidents: Vec::new(),
+            incidents_opened: 0,
+        }
+    }
+}
+
+/// Poisson upper tail P(X ≥ k) for mean `lambda`.
+pub fn poisson_tail(k: usize, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    let lambda = lambda.max(1e-12);
+    // 1 - P(X <= k-1)
+    let mut term = (-lambda).exp();
+    let mut cdf = term;
+    for i in 1..k {
+        term *= lambda / i as f64;
+        cdf += term;
+    }
+    (1.0 - cdf).max(0.0).max(term * lambda / k as f64)
+}
+
+/// The composite crisis detector (see the module docs).
+pub struct CrisisDetector {
+    cfg: DetectConfig,
+    channels: HashMap<String, Channel>,
+}
+
+impl Default for CrisisDetector {
+    fn default() -> Self {
+        CrisisDetector::new(DetectConfig::default())
+    }
+}
+
+impl CrisisDetector {
+    /// A detector with the given settings.
+    pub fn new(cfg: DetectConfig) -> Self {
+        CrisisDetector {
+            cfg,
+            channels: HashMap::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &DetectConfig {
+        &self.cfg
+    }
+}
+
+fn decay(value: f64, from: DateTime<Utc>, to: DateTime<Utc>, half_life_h: f64) -> f64 {
+    let dt = (to - from).num_seconds().max(0) as f64 / 3600.0;
+    value * 0.5f64.powf(dt / half_life_h.max(0.01))
+}
+
+impl Detector for CrisisDetector {
+    fn name(&self) -> &'static str {
+        "crisis"
+    }
+
+    fn observe(&mut self, m: &Mention, alerts: &mut Vec<Alert>) {
+        let cfg = &self.cfg;
+        let ch = self
+            .channels
+            .entry(m.channel.as_str().to_string())
+            .or_insert_with(|| Channel::new(m.channel.as_str(), cfg));
+        observe_channel(cfg, ch, m, alerts);
+    }
+}
+
+fn is_multiplier(cfg: &DetectConfig, ch: &Channel, followers: u64, verified: bool) -> bool {
+    let by_ratio = (ch.median_followers.max(1) as f64 * cfg.multiplier_ratio) as u64;
+    verified || followers >= cfg.multiplier_min_followers.max(by_ratio)
+}
+
+fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &mut Vec<Alert>) {
+    // Event time; a late mention counts at the latest time seen.
+    let now = match ch.max_time {
+        Some(t) if t > m.created_at => t,
+        _ => m.created_at,
+    };
+    ch.max_time = Some(now);
+    ch.first_seen.get_or_insert(now);
+    ch.seen += 1;
+
+    // Followers median (reservoir of the first 1000, then every 10th).
+    if ch.followers.len() < 1000 || ch.seen.rem_euclid(10) == 0 {
+        if ch.followers.len() >= 1000 {
+            let i = (ch.seen as usize / 10) % 1000;
+            ch.followers[i] = m.author.followers;
+        } else {
+            ch.followers.push(m.author.followers);
+        }
+        if ch.seen.rem_euclid(50) == 1 || ch.followers.len() < 50 {
+            let mut f = ch.followers.clone();
+            f.sort_unstable();
+            ch.median_followers = f[f.len() / 2];
+        }
+    }
+
+    // Thread context.
+    let parent = m
+        .reshare_of
+        .as_ref()
+        .or(m.in_reply_to.as_ref())
+        .map(|p| p.as_str().to_string());
+    let parent_info = parent.as_ref().and_then(|p| ch.threads.get(p).cloned());
+    let mut pol = polarity(m, cfg);
+    let mut complaint = match &m.analysis {
+        Some(a) => {
+            a.intent == Intent::Complaint
+                || a.category.is_some()
+                || a.toxicity.toxic >= cfg.toxic_prob
+        }
+        None => true,
+    };
+    // A plain reshare carries what it reshares: the parent when known, else
+    // the thread's negative replies seen so far.
+    let mut inherited_terms: Option<Vec<String>> = None;
+    if m.kind == MentionKind::Reshare && m.text.trim().is_empty() {
+        pol = Polarity::Neutral;
+        match &parent_info {
+            Some(p) if p.negative => {
+                pol = Polarity::Negative;
+                inherited_terms = Some(p.terms.clone());
+            }
+            Some(_) => {}
+            None => {
+                if let Some(e) = ch
+                    .recent
+                    .iter()
+                    .find(|e| e.parent.is_some() && e.parent == parent)
+                {
+                    pol = Polarity::Negative;
+                    inherited_terms = Some(e.terms.clone());
+                    complaint = e.complaint;
+                }
+            }
+        }
+    }
+    let negative = pol == Polarity::Negative;
+    let multiplier = is_multiplier(cfg, ch, m.author.followers, m.author.verified);
+
+    // Remember this mention as a possible thread root (with its terms when negative).
+    let terms = match inherited_terms {
+        Some(t) => t,
+        None => text::content_terms(&m.text),
+    };
+    ch.threads.insert(
+        m.id.as_str().to_string(),
+        ThreadInfo {
+            negative,
+            terms: if negative { terms.clone() } else { Vec::new() },
+        },
+    );
+    ch.thread_order.push_back((now, m.id.as_str().to_string()));
+    while let Some((t, id)) = ch.thread_order.front() {
+        if now - *t > chrono::Duration::hours(48) || ch.thread_order.len() > 200_000 {
+            ch.threads.remove(id);
+            ch.thread_activity.remove(id);
+            ch.thread_order.pop_front();
+        } else {
+            break;
+        }
+    }
+
+    // Amplification of a negative thread.
+    let mut amplified = false;
+    let mut thread_velocity = 0usize;
+    if let (Some(p), Some(info)) = (parent.as_ref(), parent_info.as_ref()) {
+        let act = ch.thread_activity.entry(p.clone()).or_default();
+        act.push_back(now);
+        while let Some(t) = act.front() {
+            if now - *t > chrono::Duration::hours(1) {
+                act.pop_front();
+            } else {
+                break;
+            }
+        }
+        if info.negative {
+            thread_velocity = act.len();
+            if multiplier {
+                amplified = true;
+            }
+        }
+    }
+    if multiplier && negative {
+        amplified = true;
+    }
+    if amplified {
+        ch.amplifier_events
+            .push_back((now, m.author.id.as_str().to_string()));
+        if ch.amplifier_events.len() > 1000 {
+            ch.amplifier_events.pop_front();
+        }
+    }
+
+    // Volume buckets.
+    volume_step(cfg, ch, m, now, pol, alerts);
+
+    // Topic: expire old negatives, feeding the term background.
+    let window = chrono::Duration::minutes(cfg.window_minutes);
+    while let Some((t, _)) = ch.all_recent.front() {
+        if now - *t > window {
+            if let Some((t, terms)) = ch.all_recent.pop_front() {
+                let tot = &mut ch.background_total;
+                tot.0 = decay(tot.0, tot.1, t, cfg.background_half_life_hours) + 1.0;
+                tot.1 = t;
+                for term in terms {
+                    let e = ch.background.entry(term).or_insert((0.0, t));
+                    e.0 = decay(e.0, e.1, t, cfg.background_half_life_hours) + 1.0;
+                    e.1 = t;
+                }
+            }
+        } else {
+            break;
+        }
+    }
+    while let Some(e) = ch.recent.front() {
+        if now - e.at > window {
+            ch.recent.pop_front();
+        } else {
+            break;
+        }
+    }
+    ch.all_recent.push_back((now, terms.clone()));
+    if ch.background.len() > 200_000 {
+        let hl = cfg.background_half_life_hours;
+        ch.background
+            .retain(|_, (v, t)| decay(*v, *t, now, hl) > 0.05);
+    }
+
+    // Close stale incidents.
+    let close = chrono::Duration::hours(cfg.close_after_hours);
+    ch.incidents.retain(|inc| now - inc.last_activity <= close);
+
+    if !negative {
+        return;
+    }
+    if terms.is_empty() {
+        return;
+    }
+    let author = m.author.id.as_str().to_string();
+    // Topic support among recent negatives of other authors.
+    let warm = now - ch.first_seen.unwrap_or(now) >= chrono::Duration::hours(cfg.warm_up_hours);
+    let hours = cfg.window_minutes as f64 / 60.0;
+    let hl = cfg.background_half_life_hours;
+    // The background covers the channel's history before the window; its
+    // effective length (hours) under the exponential decay normalises counts to rates.
+    let covered_h =
+        ((now - ch.first_seen.unwrap_or(now)).num_seconds() as f64 / 3600.0 - hours).max(1.0);
+    let effective_h = hl / std::f64::consts::LN_2 * (1.0 - 0.5f64.powf(covered_h / hl));
+    // A term's expected count in the window: its share of the channel's
+    // background times the mentions in the window (robust to daily cycles
+    // and growth), never less than the prior rate.
+    let total_bg = decay(ch.background_total.0, ch.background_total.1, now, hl);
+    let in_window = ch.all_recent.len() as f64;
+    let expected = |term: &String| -> f64 {
+        let bg = ch
+            .background
+            .get(term)
+            .map(|(v, t)| decay(*v, *t, now, hl))
+            .unwrap_or(0.0);
+        let by_share = if total_bg > 0.0 {
+            bg / total_bg * in_window
+        } else {
+            0.0
+        };
+        let by_rate = bg / effective_h * hours;
+        by_share.max(by_rate) + cfg.term_prior_per_hour * hours
+    };
+    let rare_terms: Vec<String> = terms
+        .iter()
+        .filter(|t| expected(t) < cfg.rare_expected)
+        .cloned()
+        .collect();
+    let mut dup_authors: HashSet<&str> = HashSet::new();
+    let mut topic_authors: HashSet<&str> = HashSet::new();
+    let mut support: Vec<(bool, &NegEntry)> = Vec::new();
+    let mut shared_freq: HashMap<&String, usize> = HashMap::new();
+    for e in ch.recent.iter() {
+        if e.author == author {
+            continue;
+        }
+        let dup = text::jaccard(&e.terms, &terms) >= cfg.near_duplicate;
+        let mut shared: Vec<&String> = e.terms.iter().filter(|t| rare_terms.contains(t)).collect();
+        if shared.len() < cfg.min_shared_rare_terms {
+            shared.clear();
+        }
+        let same_thread = (parent.is_some() && e.parent == parent)
+            || parent.as_deref() == Some(e.id.as_str())
+            || e.parent.as_deref() == Some(m.id.as_str());
+        if dup {
+            dup_authors.insert(e.author.as_str());
+        }
+        let linked = dup || !shared.is_empty() || same_thread;
+        if !shared.is_empty() || same_thread {
+            topic_authors.insert(e.author.as_str());
+            for t in shared {
+                *shared_freq.entry(t).or_default() += 1;
+            }
+        }
+        if linked {
+            support.push((dup, e));
+        }
+    }
+    // A near-duplicate group is only news if its rarest word is rare here:
+    // routine complaints repeat every day and are part of the baseline.
+    let template_lambda = terms.iter().map(&expected).fold(f64::INFINITY, f64::min);
+    let dup_raw = dup_authors.len() + 1;
+    let dup_n = if poisson_tail(dup_raw, template_lambda) < cfg.max_p_value
+        && dup_raw as f64 >= cfg.min_excess_ratio * template_lambda
+    {
+        dup_raw
+    } else {
+        1
+    };
+    let amplified_now = amplified
+        || thread_velocity >= cfg.thread_velocity
+        || ch.amplifier_events.iter().any(|(t, _)| now - *t <= window);
+    // Linked authors: near-duplicates of a rare template, sharers of a rare
+    // term, or members of the same thread.
+    let linked: HashSet<&str> = if dup_n > 1 {
+        dup_authors.union(&topic_authors).copied().collect()
+    } else {
+        topic_authors.clone()
+    };
+    let linked_n = linked.len() + 1;
+    let complaints = support
+        .iter()
+        .filter(|(_, e)| e.complaint && linked.contains(e.author.as_str()))
+        .map(|(_, e)| e.author.as_str())
+        .collect::<HashSet<_>>()
+        .len()
+        + usize::from(complaint);
+    let pages = warm
+        && complaints >= cfg.min_complaints
+        && (linked_n >= cfg.min_authors
+            || (amplified_now && linked_n >= cfg.min_authors_amplified));
+    // Terms of this mention ranked: shared rare terms by support, then the rest.
+    let mut my_terms: Vec<(usize, usize, String)> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (shared_freq.get(t).copied().unwrap_or(0), i, t.clone()))
+        .collect();
+    my_terms.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let ranked_terms: Vec<String> = my_terms.into_iter().map(|x| x.2).collect();
+    let mut support_ids: Vec<(bool, String, String)> = support
+        .iter()
+        .map(|(d, e)| (*d, e.id.clone(), e.text.clone()))
+        .collect();
+    support_ids.sort_by_key(|b| std::cmp::Reverse(b.0));
+    let support_authors: Vec<String> = support.iter().map(|(_, e)| e.author.clone()).collect();
+    let example = support
+        .iter()
+        .find(|(d, _)| *d)
+        .map(|(_, e)| e.text.clone())
+        .unwrap_or_else(|| m.text.clone());
+    ch.recent.push_back(NegEntry {
+        at: now,
+        id: m.id.as_str().to_string(),
+        author: author.clone(),
+        terms: terms.clone(),
+        text: m.text.clone(),
+        parent: parent.clone(),
+        complaint,
+    });
+
+    // The open incident this mention belongs to (same topic), if any.
+    let related = ch.incidents.iter().position(|inc| {
+        let shared = terms
+            .iter()
+            .filter(|t| inc.topic_terms.contains(*t))
+            .count();
+        shared >= 2
+            || terms
+                .iter()
+                .any(|t| inc.topic_terms.contains(t) && rare_terms.contains(t))
+    });
+    if !pages && related.is_none() {
+        return;
+    }
+    let recent_amps: Vec<String> = ch
+        .amplifier_events
+        .iter()
+        .filter(|(t, _)| now - *t <= window)
+        .map(|(_, a)| a.clone())
+        .collect();
+    // One incident per channel at a time: a second topic that pages while
+    // one is open widens and escalates it instead of paging separately.
+    let mut new_topic = false;
+    let idx = match related {
+        Some(i) => i,
+        None if !ch.incidents.is_empty() => {
+            new_topic = true;
+            ch.incidents.len() - 1
+        }
+        None => {
+            ch.incidents_opened += 1;
+            if ch.incidents.len() >= 8 {
+                ch.incidents.remove(0);
+            }
+            ch.incidents.push(Incident {
+                id: format!(
+                    "{}:crisis:{}:{}",
+                    ch.name,
+                    now.format("%Y%m%dT%H%M%SZ"),
+                    ch.incidents_opened
+                ),
+                kind: AlertKind::NegativeSurge,
+                severity: 0,
+                crisis: true,
+                last_activity: now,
+                authors: HashSet::new(),
+                amplifiers: Vec::new(),
+                terms: Vec::new(),
+                evidence: Vec::new(),
+                summary: String::new(),
+                dup_max: 0,
+                topic_terms: HashSet::new(),
+                last_emitted: now,
+            });
+            ch.incidents.len() - 1
+        }
+    };
+    let Some(inc) = ch.incidents.get_mut(idx) else {
+        return;
+    };
+    inc.last_activity = now;
+    inc.authors.insert(author.clone());
+    if pages {
+        inc.authors.extend(support_authors);
+        inc.dup_max = inc.dup_max.max(dup_n);
+    }
+    if pages && inc.topic_terms.len() < 500 {
+        inc.topic_terms
+            .extend(ranked_terms.iter().take(cfg.max_terms).cloned());
+    }
+    for t in ranked_terms {
+        if inc.terms.len() < cfg.max_terms && !inc.terms.contains(&t) {
+            inc.terms.push(t);
+        }
+    }
+    if inc.evidence.len() < cfg.max_evidence && !inc.evidence.iter().any(|e| e == m.id.as_str()) {
+        inc.evidence.push(m.id.as_str().to_string());
+    }
+    for (_, id, _) in support_ids {
+        if inc.evidence.len() < cfg.max_evidence && !inc.evidence.contains(&id) {
+            inc.evidence.push(id);
+        }
+    }
+    if amplified_now {
+        for a in recent_amps {
+            if !inc.amplifiers.contains(&a) {
+                inc.amplifiers.push(a);
+            }
+        }
+    }
+    let n_auth = inc.authors.len();
+    let mut severity: u8 = 2;
+    if n_auth >= cfg.severity3_authors || !inc.amplifiers.is_empty() {
+        severity = 3;
+    }
+    if n_auth >= cfg.severity4_authors
+        || (!inc.amplifiers.is_empty() && n_auth >= cfg.severity3_authors)
+    {
+        severity = 4;
+    }
+    if new_topic && inc.severity > 0 {
+        severity = severity.max((inc.severity + 1).min(4));
+    }
+    if !inc.amplifiers.is_empty() {
+        inc.kind = AlertKind::Amplification;
+    }
+    // Emit when the severity rises, or when a new topic widens an incident
+    // that has not been re-notified for `renotify_hours`.
+    let renotify =
+        new_topic && now - inc.last_emitted > chrono::Duration::hours(cfg.renotify_hours);
+    if severity > inc.severity || renotify {
+        inc.severity = severity.max(inc.severity);
+        inc.last_emitted = now;
+        let mut summary = format!(
+            "{} authors complain about {} on {}",
+            n_auth,
+            inc.terms
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            ch.name
+        );
+        if inc.dup_max >= 2 {
+            summary.push_str(&format!(
+                "; up to {} near-identical complaints",
+                inc.dup_max
+            ));
+        }
+        if !inc.amplifiers.is_empty() {
+            summary.push_str(&format!(
+                "; amplified by {} high-reach account(s)",
+                inc.amplifiers.len()
+            ));
+        }
+        let example: String = example.chars().take(140).collect();
+        summary.push_str(&format!(", e.g. \"{}\"", example.trim()));
+        inc.summary = summary;
+        alerts.push(incident_alert(inc, m, ""));
+    }
+}
+
+fn volume_step(
+    cfg: &DetectConfig,
+    ch: &mut Channel,
+    m: &Mention,
+    now: DateTime<Utc>,
+    pol: Polarity,
+    alerts: &mut Vec<Alert>,
+) {
+    let bsecs = cfg.bucket_minutes.max(1) * 60;
+    let b = now.timestamp().div_euclid(bsecs);
+    let mut fired_all = false;
+    let mut fired_neg = false;
+    match ch.bucket {
+        None => ch.bucket = Some(b),
+        Some(cur) if b > cur => {
+            // Close the current bucket and any empty ones in between (at most two days' worth).
+            let gap = (b - cur).min(2 * 24 * 3600 / bsecs);
+            for i in 0..gap {
+                let (a, n) = if i == 0 {
+                    (ch.all_count, ch.neg_count)
+                } else {
+                    (0.0, 0.0)
+                };
+                fired_all |= ch.all_burst.push(a).detection;
+                fired_neg |= ch.neg_burst.push(n).detection;
+            }
+            ch.all_count = 0.0;
+            ch.neg_count = 0.0;
+            ch.pos_count = 0.0;
+            ch.bucket = Some(b);
+        }
+        _ => {}
+    }
+    ch.all_count += 1.0;
+    match pol {
+        Polarity::Negative => ch.neg_count += 1.0,
+        Polarity::Positive => ch.pos_count += 1.0,
+        Polarity::Neutral => {}
+    }
+    // Early firing inside a bucket (latency): peek at the partial bucket.
+    if !ch.all_burst.warming_up()
+        && !ch.all_burst.held_off()
+        && ch.all_burst.peek(ch.all_count) > cfg.burst.threshold
+    {
+        fired_all = true;
+    }
+    if !ch.neg_burst.warming_up()
+        && !ch.neg_burst.held_off()
+        && ch.neg_burst.peek(ch.neg_count) > cfg.burst.threshold
+    {
+        fired_neg = true;
+    }
+    ch.last_hour.push_back((now, pol));
+    while let Some((t, _)) = ch.last_hour.front() {
+        if now - *t > chrono::Duration::hours(1) {
+            ch.last_hour.pop_front();
+        } else {
+            break;
+        }
+    }
+    let n = ch.last_hour.len();
+    let neg = ch
+        .last_hour
+        .iter()
+        .filter(|(_, p)| *p == Polarity::Negative)
+        .count();
+    let pos = ch
+        .last_hour
+        .iter()
+        .filter(|(_, p)| *p == Polarity::Positive)
+        .count();
+    let share = if n > 0 { neg as f64 / n as f64 } else { 0.0 };
+    let base = *ch.share_baseline.get_or_insert(share);
+    if !fired_all && !fired_neg {
+        // Baseline share learns only outside bursts.
+        ch.share_baseline = Some(base + 0.002 * (share - base));
+    }
+    let cooldown_ok = ch
+        .last_info_alert
+        .map(|t| now - t > chrono::Duration::hours(6))
+        .unwrap_or(true);
+    let warm = ch
+        .first_seen
+        .map(|f| now - f > chrono::Duration::hours(12))
+        .unwrap_or(false);
+    if !warm {
+        return;
+    }
+    if fired_neg && neg >= cfg.surge_min_negative && share - base >= cfg.share_shift {
+        // Negative volume and share both burst: escalate an open incident or open one.
+        if let Some(inc) = ch.incidents.iter_mut().max_by_key(|i| i.last_activity) {
+            inc.last_activity = now;
+            if inc.severity < 4 {
+                inc.severity += 1;
+                alerts.push(incident_alert(
+                    inc,
+                    m,
+                    &format!(
+                        "{neg} negative mentions in the last hour ({:.0}% vs {:.0}% usual)",
+                        share * 100.0,
+                        base * 100.0
+                    ),
+                ));
+            }
+        } else {
+            ch.incidents_opened += 1;
+            let inc = Incident {
+                id: format!(
+                    "{}:crisis:{}:{}",
+                    ch.name,
+                    now.format("%Y%m%dT%H%M%SZ"),
+                    ch.incidents_opened
+                ),
+                kind: AlertKind::NegativeSurge,
+                severity: 2,
+                crisis: true,
+                last_activity: now,
+                authors: HashSet::new(),
+                amplifiers: ch.amplifier_events.iter().map(|(_, a)| a.clone()).collect(),
+                terms: top_negative_terms(ch, cfg.max_terms),
+                evidence: ch
+                    .recent
+                    .iter()
+                    .rev()
+                    .take(cfg.max_evidence)
+                    .map(|e| e.id.clone())
+                    .collect(),
+                summary: String::new(),
+                dup_max: 0,
+                topic_terms: HashSet::new(),
+                last_emitted: now,
+            };
+            let summary = format!(
+                "negative surge on {}: {neg} negative mentions in the last hour ({:.0}% vs {:.0}% usual), about {}",
+                ch.name,
+                share * 100.0,
+                base * 100.0,
+                inc.terms.join(", ")
+            );
+            let inc = Incident { summary, ..inc };
+            alerts.push(incident_alert(&inc, m, ""));
+            ch.incidents.push(inc);
+        }
+        return;
+    }
+    if fired_all && cooldown_ok {
+        ch.last_info_alert = Some(now);
+        let (kind, what) = if pos > neg && pos * 2 >= n {
+            (AlertKind::PositiveSpike, "positive spike")
+        } else {
+            (AlertKind::VolumeSpike, "volume spike")
+        };
+        let mut freq: HashMap<String, usize> = HashMap::new();
+        for (_, terms) in ch.all_recent.iter().rev().take(200) {
+            for t in terms {
+                *freq.entry(t.clone()).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(String, usize)> = freq.into_iter().filter(|(_, c)| *c >= 3).collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let terms: Vec<String> = ranked
+            .into_iter()
+            .take(cfg.max_terms)
+            .map(|x| x.0)
+            .collect();
+        alerts.push(Alert {
+            id: format!(
+                "{}:{}:{}",
+                ch.name,
+                kind.as_str(),
+                now.format("%Y%m%dT%H%M%SZ")
+            ),
+            raised_at: m.created_at,
+            channel: m.channel.clone(),
+            kind,
+            crisis: false,
+            severity: 1,
+            summary: format!(
+                "{what} on {}: {n} mentions in the last hour ({pos} positive, {neg} negative)",
+                ch.name
+            ),
+            terms,
+            evidence: vec![m.id.clone()],
+            amplifiers: Vec::new(),
+        });
+    }
+}
+
+fn top_negative_terms(ch: &Channel, max: usize) -> Vec<String> {
+    let mut freq: HashMap<&String, usize> = HashMap::new();
+    for e in &ch.recent {
+        for t in &e.terms {
+            *freq.entry(t).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(&String, usize)> = freq.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    ranked.into_iter().take(max).map(|x| x.0.clone()).collect()
+}
+
+fn incident_alert(inc: &Incident, m: &Mention, extra: &str) -> Alert {
+    let summary = if extra.is_empty() {
+        inc.summary.clone()
+    } else {
+        format!("{}; {}", inc.summary, extra)
+    };
+    Alert {
+        id: inc.id.clone(),
+        raised_at: m.created_at,
+        channel: m.channel.clone(),
+        kind: inc.kind,
+        crisis: inc.crisis,
+        severity: inc.severity,
+        summary,
+        terms: inc.terms.clone(),
+        evidence: inc.evidence.iter().map(|e| e.as_str().into()).collect(),
+        amplifiers: inc.amplifiers.iter().map(|a| a.as_str().into()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    struct Stream {
+        det: CrisisDetector,
+        alerts: Vec<Alert>,
+        n: u64,
+    }
+
+    impl Stream {
+        fn new() -> Self {
+            Stream {
+                det: CrisisDetector::default(),
+                alerts: Vec::new(),
+                n: 0,
+            }
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn push(
+            &mut self,
+            minute: i64,
+            author: &str,
+            followers: u64,
+            text: &str,
+            kind: &str,
+            reshare_of: Option<&str>,
+        ) -> String {
+            self.n += 1;
+            let id = format!("x:{}", self.n);
+            let at = Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default()
+                + chrono::Duration::minutes(minute);
+            let v = serde_json::json!({
+                "id": id, "platform": "x", "channel": "@brand", "kind": kind,
+                "created_at": at.to_rfc3339(),
+                "author": {"id": author, "followers": followers, "verified": false},
+                "text": text, "reshare_of": reshare_of,
+            });
+            let m = firebreak_core::wire::decode_json_str(&v.to_string())
+                .unwrap_or_else(|e| panic!("{e}"));
+            self.det.observe(&m, &mut self.alerts);
+            id
+        }
+
+        /// Two days of varied, unrelated chatter, six mentions an hour.
+        fn background(&mut self, from_min: i64, to_min: i64) {
+            let mut i = from_min;
+            let mut k = 0u64;
+            while i < to_min {
+                k += 1;
+                let text = format!(
+                    "talking about topic{} and thing{} today",
+                    k % 97,
+                    (k * 7) % 89
+                );
+                self.push(i, &format!("bg{k}"), 100, &text, "mention", None);
+                i += 10;
+            }
+        }
+
+        fn crisis_alerts(&self) -> Vec<&Alert> {
+            self.alerts.iter().filter(|a| a.crisis).collect()
+        }
+    }
+
+    #[test]
+    fn near_duplicate_complaints_page_once_then_escalate_with_the_same_id() {
+        let mut s = Stream::new();
+        s.background(0, 48 * 60);
+        assert!(s.crisis_alerts().is_empty(), "quiet chatter must not page");
+        let t0 = 48 * 60;
+        s.push(
+            t0,
+            "c1",
+            50,
+            "the parcel never arrived, terrible service",
+            "mention",
+            None,
+        );
+        s.push(
+            t0 + 10,
+            "c2",
+            80,
+            "my parcel never arrived either, terrible",
+            "mention",
+            None,
+        );
+        assert!(
+            s.crisis_alerts().is_empty(),
+            "two complaints are not yet a crisis"
+        );
+        s.push(
+            t0 + 20,
+            "c3",
+            30,
+            "parcel never arrived. terrible!",
+            "mention",
+            None,
+        );
+        let first = s.crisis_alerts();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].severity, 2);
+        assert!(
+            first[0].terms.iter().any(|t| t == "parcel"),
+            "{:?}",
+            first[0].terms
+        );
+        assert_eq!(first[0].evidence.len(), 3);
+        let id = first[0].id.clone();
+        for i in 0..12 {
+            s.push(
+                t0 + 25 + i,
+                &format!("d{i}"),
+                40,
+                "parcel never arrived, terrible company",
+                "mention",
+                None,
+            );
+        }
+        let all = s.crisis_alerts();
+        assert!(all.len() >= 2, "escalation expected");
+        assert!(all.iter().all(|a| a.id == id), "one incident, one id");
+        let sev: Vec<u8> = all.iter().map(|a| a.severity).collect();
+        assert!(
+            sev.windows(2).all(|w| w[1] > w[0]),
+            "severity only rises: {sev:?}"
+        );
+    }
+
+    #[test]
+    fn a_multiplier_resharing_a_complaint_pages_with_two_authors_and_is_named() {
+        let mut s = Stream::new();
+        s.background(0, 30 * 60);
+        let t0 = 30 * 60;
+        let root = s.push(
+            t0,
+            "c1",
+            50,
+            "the charger burned in my hands, dangerous",
+            "post",
+            None,
+        );
+        s.push(
+            t0 + 5,
+            "c2",
+            70,
+            "charger burned here too, dangerous product",
+            "mention",
+            None,
+        );
+        assert!(s.crisis_alerts().is_empty());
+        s.push(t0 + 6, "star", 2_000_000, "", "reshare", Some(&root));
+        let a = s.crisis_alerts();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].kind, AlertKind::Amplification);
+        assert_eq!(a[0].amplifiers.len(), 1);
+        assert_eq!(a[0].amplifiers[0].as_str(), "star");
+        assert!(a[0].severity >= 3);
+    }
+
+    #[test]
+    fn praise_burst_never_pages() {
+        let mut s = Stream::new();
+        s.background(0, 30 * 60);
+        let t0 = 30 * 60;
+        for i in 0..120 {
+            s.push(
+                t0 + i / 2,
+                &format!("fan{i}"),
+                100,
+                "love the new launch, beautiful and brilliant",
+                "mention",
+                None,
+            );
+        }
+        assert!(s.crisis_alerts().is_empty());
+        assert!(s
+            .alerts
+            .iter()
+            .any(|a| a.kind == AlertKind::PositiveSpike && !a.crisis));
+    }
+
+    #[test]
+    fn no_page_before_the_channel_is_warm_and_late_mentions_are_safe() {
+        let mut s = Stream::new();
+        s.background(0, 60);
+        for i in 0..5 {
+            s.push(
+                70 + i,
+                &format!("c{i}"),
+                10,
+                "parcel never arrived, terrible",
+                "mention",
+                None,
+            );
+        }
+        assert!(s.crisis_alerts().is_empty());
+        // An out-of-order mention (an hour in the past) is counted at stream time.
+        s.push(10, "late", 10, "terrible", "mention", None);
+        assert!(s.crisis_alerts().is_empty());
+    }
+
+    fn analysed(text: &str, probs: [f32; 3], intent: Intent, intent_confidence: f32) -> Mention {
+        let v = serde_json::json!({
+            "id": "x:1", "platform": "x", "channel": "@brand", "kind": "mention",
+            "created_at": "2026-01-01T00:00:00Z", "author": {"id": "a"}, "text": text,
+        });
+        let mut m =
+            firebreak_core::wire::decode_json_str(&v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        let label = match (0..3).max_by(|&a, &b| probs[a].total_cmp(&probs[b])) {
+            Some(0) => SentimentLabel::Negative,
+            Some(2) => SentimentLabel::Positive,
+            _ => SentimentLabel::Neutral,
+        };
+        m.analysis = Some(firebreak_core::Analysis {
+            lang: Some("en".into()),
+            lang_confidence: 1.0,
+            sentiment: firebreak_core::Sentiment {
+                label,
+                score: 0.5,
+                probs,
+            },
+            toxicity: firebreak_core::Toxicity {
+                toxic: 0.1,
+                insult: 0.1,
+                threat: 0.0,
+                identity_hate: 0.0,
+            },
+            intent,
+            intent_confidence,
+            category: None,
+            register: firebreak_core::Register::Factual,
+            emotional: 0.5,
+        });
+        m
+    }
+
+    #[test]
+    fn polarity_uses_analysis_with_complaint_and_praise_overrides() {
+        let cfg = DetectConfig::default();
+        // Negative sentiment.
+        let m = analysed("whatever", [0.8, 0.1, 0.1], Intent::Other, 0.5);
+        assert_eq!(polarity(&m, &cfg), Polarity::Negative);
+        // A confident complaint is negative even when sentiment misses it.
+        let m = analysed("whatever", [0.2, 0.2, 0.6], Intent::Complaint, 0.9);
+        assert_eq!(polarity(&m, &cfg), Polarity::Negative);
+        // Confident praise is never negative.
+        let m = analysed("whatever", [0.6, 0.2, 0.2], Intent::Praise, 0.9);
+        assert_eq!(polarity(&m, &cfg), Polarity::Positive);
+        // Without analysis the lexicon decides.
+        let mut m = analysed("terrible, broken on arrival", [0.0; 3], Intent::Other, 0.0);
+        m.analysis = None;
+        assert_eq!(polarity(&m, &cfg), Polarity::Negative);
+        m.text = "love it, thanks".into();
+        assert_eq!(polarity(&m, &cfg), Polarity::Positive);
+    }
+
+    #[test]
+    fn poisson_tail_is_monotone_and_sane() {
+        assert_eq!(poisson_tail(0, 3.0), 1.0);
+        assert!((poisson_tail(1, 1.0) - (1.0 - (-1.0f64).exp())).abs() < 1e-12);
+        assert!(poisson_tail(3, 0.02) < 2e-6);
+        assert!(poisson_tail(5, 2.0) < poisson_tail(4, 2.0));
+    }
+}
