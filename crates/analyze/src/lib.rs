@@ -16,6 +16,8 @@ pub mod features;
 pub mod lexicon;
 pub mod model;
 pub mod train;
+#[cfg(feature = "transformer")]
+pub mod transformer;
 
 use std::path::{Path, PathBuf};
 
@@ -83,6 +85,9 @@ pub struct Analyzer {
     model: Model,
     heads: Heads,
     langs: Vec<String>,
+    /// Replaces the n-gram sentiment when set (feature `transformer`).
+    #[cfg(feature = "transformer")]
+    transformer: Option<std::sync::Arc<transformer::TransformerSentiment>>,
 }
 
 fn argmax(v: &[f32]) -> (usize, f32) {
@@ -134,7 +139,17 @@ impl Analyzer {
             model,
             heads,
             langs,
+            #[cfg(feature = "transformer")]
+            transformer: None,
         })
+    }
+
+    /// Uses a transformer for sentiment instead of the n-gram head (feature
+    /// `transformer`). Everything else stays on the fast models.
+    #[cfg(feature = "transformer")]
+    pub fn with_transformer_sentiment(mut self, t: transformer::TransformerSentiment) -> Analyzer {
+        self.transformer = Some(std::sync::Arc::new(t));
+        self
     }
 
     /// The underlying model.
@@ -283,14 +298,24 @@ impl Analyzer {
             Register::Factual
         };
 
+        #[allow(unused_mut)]
+        let mut sentiment = Sentiment {
+            label,
+            score,
+            probs,
+        };
+        #[cfg(feature = "transformer")]
+        if let Some(t) = &self.transformer {
+            // A transformer that fails on one text (it should not) leaves the
+            // n-gram sentiment in place rather than losing the mention's analysis.
+            if let Ok(s) = t.sentiment(text) {
+                sentiment = s;
+            }
+        }
         Analysis {
             lang,
             lang_confidence,
-            sentiment: Sentiment {
-                label,
-                score,
-                probs,
-            },
+            sentiment,
             toxicity,
             intent,
             intent_confidence,

@@ -1,4 +1,4 @@
-//! `cargo run --release -p firebreak-detect --example latency -- [RATE] [SECONDS]`
+//! `cargo run --release -p firebreak-detect --example latency -- [RATE] [SECONDS] [CHANNELS] [EVENT_HOURS]`
 //!
 //! Latency benchmark of the default detectors. A synthetic stream of many
 //! channels flows at RATE mentions/s (default 10,000) of wall clock for
@@ -38,10 +38,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(10_000.0);
     let seconds: f64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10.0);
-    let channels = 50usize;
-    // Event time spans 30 hours whatever the run length, so that channels
-    // warm up (24 h) and crises can page.
-    let speedup = 30.0 * 3600.0 / seconds;
+    let channels: usize = args
+        .get(2)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(50)
+        .max(1);
+    // Event time spans EVENT_HOURS (default 30) whatever the run length, so
+    // that channels warm up (24 h) and crises can page; EVENT_HOURS equal to
+    // SECONDS/3600 replays in real time (dense windows: the worst case for cost).
+    let span_hours: f64 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(30.0);
+    let speedup = span_hours * 3600.0 / seconds;
     let total = (rate * seconds) as u64;
     let mut dets = firebreak_detect::default_detectors();
     let chatter = [

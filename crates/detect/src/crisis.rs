@@ -61,6 +61,10 @@ pub struct DetectConfig {
     /// A term is rare when its expected count in the window (from the
     /// channel's background) is below this.
     pub rare_expected: f64,
+    /// Complaints of one analysis category (distinct authors in the window)
+    /// that page when that category is usually rare on the channel (same
+    /// Poisson and ratio tests as near-duplicates). `usize::MAX` disables.
+    pub category_min_authors: usize,
     /// Rare terms two negative mentions must share to be linked by topic.
     pub min_shared_rare_terms: usize,
     /// Replies and reshares per hour that make a negative thread "fast".
@@ -115,6 +119,9 @@ pub struct DetectConfig {
     /// A new topic on an open incident re-emits its alert (same id) at most
     /// this often when the severity cannot rise further.
     pub renotify_hours: i64,
+    /// Negative mentions kept per channel for linking (the oldest are dropped
+    /// beyond this; bounds the per-mention cost on very busy channels).
+    pub max_recent_negatives: usize,
     /// Terms listed in an alert.
     pub max_terms: usize,
     /// Evidence ids listed in an alert.
@@ -129,6 +136,7 @@ impl Default for DetectConfig {
             min_complaints: 2,
             rare_expected: 0.1,
             min_shared_rare_terms: 2,
+            category_min_authors: 3,
             thread_velocity: 6,
             warm_up_hours: 24,
             min_authors_amplified: 2,
@@ -152,6 +160,7 @@ impl Default for DetectConfig {
             severity4_authors: 30,
             close_after_hours: 12,
             renotify_hours: 6,
+            max_recent_negatives: 2000,
             max_terms: 6,
             max_evidence: 10,
         }
@@ -220,6 +229,8 @@ struct NegEntry {
     parent: Option<String>,
     /// A complaint (analysis intent/category/toxicity; always with the lexicon).
     complaint: bool,
+    /// Background key of the analysis complaint category, if any.
+    category: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -255,14 +266,19 @@ struct Channel {
     pos_count: f64,
     all_burst: BurstDetector,
     neg_burst: BurstDetector,
-    last_hour: VecDeque<(DateTime<Utc>, Polarity)>,
+    /// Per-minute (all, negative, positive) counts of the last hour.
+    last_hour: VecDeque<(i64, usize, usize, usize)>,
     share_baseline: Option<f64>,
     last_info_alert: Option<DateTime<Utc>>,
     // topic
     recent: VecDeque<NegEntry>,
     background: HashMap<String, (f64, DateTime<Utc>)>,
     background_total: (f64, DateTime<Utc>),
-    all_recent: VecDeque<(DateTime<Utc>, Vec<String>)>,
+    /// Per-minute term counts and mention count of the topic window (not yet
+    /// in the background).
+    all_recent: VecDeque<(i64, HashMap<String, u32>, u32)>,
+    /// Mentions in `all_recent`.
+    in_window: u64,
     // amplification
     threads: HashMap<String, ThreadInfo>,
     thread_order: VecDeque<(DateTime<Utc>, String)>,
@@ -301,6 +317,7 @@ impl Channel {
             background: HashMap::new(),
             background_total: (0.0, DateTime::<Utc>::UNIX_EPOCH),
             all_recent: VecDeque::new(),
+            in_window: 0,
             threads: HashMap::new(),
             thread_order: VecDeque::new(),
             thread_activity: HashMap::new(),
@@ -511,20 +528,25 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
 
     // Topic: expire old negatives, feeding the term background.
     let window = chrono::Duration::minutes(cfg.window_minutes);
-    while let Some((t, _)) = ch.all_recent.front() {
-        if now - *t > window {
-            if let Some((t, terms)) = ch.all_recent.pop_front() {
-                let tot = &mut ch.background_total;
-                tot.0 = decay(tot.0, tot.1, t, cfg.background_half_life_hours) + 1.0;
-                tot.1 = t;
-                for term in terms {
-                    let e = ch.background.entry(term).or_insert((0.0, t));
-                    e.0 = decay(e.0, e.1, t, cfg.background_half_life_hours) + 1.0;
-                    e.1 = t;
-                }
+    let minute_now = now.timestamp().div_euclid(60);
+    while ch
+        .all_recent
+        .front()
+        .map(|b| (minute_now - b.0) * 60 > cfg.window_minutes * 60)
+        .unwrap_or(false)
+    {
+        if let Some((minute, terms, count)) = ch.all_recent.pop_front() {
+            let t = DateTime::<Utc>::from_timestamp(minute * 60, 0).unwrap_or(now);
+            ch.in_window = ch.in_window.saturating_sub(u64::from(count));
+            let hl = cfg.background_half_life_hours;
+            let tot = &mut ch.background_total;
+            tot.0 = decay(tot.0, tot.1, t, hl) + f64::from(count);
+            tot.1 = t;
+            for (term, c) in terms {
+                let e = ch.background.entry(term).or_insert((0.0, t));
+                e.0 = decay(e.0, e.1, t, hl) + f64::from(c);
+                e.1 = t;
             }
-        } else {
-            break;
         }
     }
     while let Some(e) = ch.recent.front() {
@@ -534,7 +556,27 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
             break;
         }
     }
-    ch.all_recent.push_back((now, terms.clone()));
+    // The complaint category (analysis) is tracked like a term: a burst of
+    // complaints of a category that is usually rare on this channel links them.
+    let category = m
+        .analysis
+        .as_ref()
+        .and_then(|a| a.category)
+        .map(|c| format!("#category:{}", c.as_str()));
+    let mut bg_terms = terms.clone();
+    if let Some(c) = &category {
+        bg_terms.push(c.clone());
+    }
+    match ch.all_recent.back_mut() {
+        Some(b) if b.0 == minute_now => b.2 += 1,
+        _ => ch.all_recent.push_back((minute_now, HashMap::new(), 1)),
+    }
+    if let Some(b) = ch.all_recent.back_mut() {
+        for t in bg_terms {
+            *b.1.entry(t).or_default() += 1;
+        }
+    }
+    ch.in_window += 1;
     if ch.background.len() > 200_000 {
         let hl = cfg.background_half_life_hours;
         ch.background
@@ -565,7 +607,7 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     // background times the mentions in the window (robust to daily cycles
     // and growth), never less than the prior rate.
     let total_bg = decay(ch.background_total.0, ch.background_total.1, now, hl);
-    let in_window = ch.all_recent.len() as f64;
+    let in_window = ch.in_window as f64;
     let expected = |term: &String| -> f64 {
         let bg = ch
             .background
@@ -589,6 +631,7 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     let mut topic_authors: HashSet<&str> = HashSet::new();
     let mut support: Vec<(bool, &NegEntry)> = Vec::new();
     let mut shared_freq: HashMap<&String, usize> = HashMap::new();
+    let mut category_authors: HashSet<&str> = HashSet::new();
     for e in ch.recent.iter() {
         if e.author == author {
             continue;
@@ -604,7 +647,12 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         if dup {
             dup_authors.insert(e.author.as_str());
         }
-        let linked = dup || !shared.is_empty() || same_thread;
+        let same_category =
+            category.is_some() && e.category == category && complaint && e.complaint;
+        if same_category {
+            category_authors.insert(e.author.as_str());
+        }
+        let linked = dup || !shared.is_empty() || same_thread || same_category;
         if !shared.is_empty() || same_thread {
             topic_authors.insert(e.author.as_str());
             for t in shared {
@@ -644,9 +692,19 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         .collect::<HashSet<_>>()
         .len()
         + usize::from(complaint);
+    let category_n = category_authors.len() + 1;
+    let category_burst = match &category {
+        Some(c) if category_n >= cfg.category_min_authors => {
+            let lambda = expected(c);
+            poisson_tail(category_n, lambda) < cfg.max_p_value
+                && category_n as f64 >= cfg.min_excess_ratio * lambda
+        }
+        _ => false,
+    };
     let pages = warm
-        && complaints >= cfg.min_complaints
-        && (linked_n >= cfg.min_authors
+        && (category_burst || complaints >= cfg.min_complaints)
+        && (category_burst
+            || linked_n >= cfg.min_authors
             || (amplified_now && linked_n >= cfg.min_authors_amplified));
     // Terms of this mention ranked: shared rare terms by support, then the rest.
     let mut my_terms: Vec<(usize, usize, String)> = terms
@@ -667,6 +725,9 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         .find(|(d, _)| *d)
         .map(|(_, e)| e.text.clone())
         .unwrap_or_else(|| m.text.clone());
+    if ch.recent.len() >= cfg.max_recent_negatives {
+        ch.recent.pop_front();
+    }
     ch.recent.push_back(NegEntry {
         at: now,
         id: m.id.as_str().to_string(),
@@ -675,6 +736,7 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         text: m.text.clone(),
         parent: parent.clone(),
         complaint,
+        category: category.clone(),
     });
 
     // The open incident this mention belongs to (same topic), if any.
@@ -872,25 +934,30 @@ fn volume_step(
     {
         fired_neg = true;
     }
-    ch.last_hour.push_back((now, pol));
-    while let Some((t, _)) = ch.last_hour.front() {
-        if now - *t > chrono::Duration::hours(1) {
-            ch.last_hour.pop_front();
-        } else {
-            break;
+    let minute = now.timestamp().div_euclid(60);
+    match ch.last_hour.back_mut() {
+        Some(b) if b.0 == minute => b.1 += 1,
+        _ => ch.last_hour.push_back((minute, 1, 0, 0)),
+    }
+    if let Some(b) = ch.last_hour.back_mut() {
+        match pol {
+            Polarity::Negative => b.2 += 1,
+            Polarity::Positive => b.3 += 1,
+            Polarity::Neutral => {}
         }
     }
-    let n = ch.last_hour.len();
-    let neg = ch
+    while ch
+        .last_hour
+        .front()
+        .map(|b| minute - b.0 >= 60)
+        .unwrap_or(false)
+    {
+        ch.last_hour.pop_front();
+    }
+    let (n, neg, pos) = ch
         .last_hour
         .iter()
-        .filter(|(_, p)| *p == Polarity::Negative)
-        .count();
-    let pos = ch
-        .last_hour
-        .iter()
-        .filter(|(_, p)| *p == Polarity::Positive)
-        .count();
+        .fold((0, 0, 0), |acc, b| (acc.0 + b.1, acc.1 + b.2, acc.2 + b.3));
     let share = if n > 0 { neg as f64 / n as f64 } else { 0.0 };
     let base = *ch.share_baseline.get_or_insert(share);
     if !fired_all && !fired_neg {
@@ -973,9 +1040,11 @@ fn volume_step(
             (AlertKind::VolumeSpike, "volume spike")
         };
         let mut freq: HashMap<String, usize> = HashMap::new();
-        for (_, terms) in ch.all_recent.iter().rev().take(200) {
-            for t in terms {
-                *freq.entry(t.clone()).or_default() += 1;
+        for (_, terms, _) in ch.all_recent.iter().rev().take(10) {
+            for (t, c) in terms {
+                if !t.starts_with('#') {
+                    *freq.entry(t.clone()).or_default() += *c as usize;
+                }
             }
         }
         let mut ranked: Vec<(String, usize)> = freq.into_iter().filter(|(_, c)| *c >= 3).collect();
@@ -1300,6 +1369,54 @@ mod tests {
         assert_eq!(polarity(&m, &cfg), Polarity::Negative);
         m.text = "love it, thanks".into();
         assert_eq!(polarity(&m, &cfg), Polarity::Positive);
+    }
+
+    #[test]
+    fn complaints_of_a_usually_rare_category_page_at_three_authors() {
+        let mut det = CrisisDetector::default();
+        let mut alerts = Vec::new();
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let mut feed = |n: u64, minute: i64, text: &str, cat: Option<firebreak_core::Category>| {
+            let mut m = analysed(text, [0.2, 0.6, 0.2], Intent::Other, 0.9);
+            m.id = format!("x:{n}").as_str().into();
+            m.author.id = format!("a{n}").as_str().into();
+            m.created_at = t0 + chrono::Duration::minutes(minute);
+            if let (Some(a), Some(c)) = (m.analysis.as_mut(), cat) {
+                a.intent = Intent::Complaint;
+                a.category = Some(c);
+            }
+            det.observe(&m, &mut alerts);
+            alerts.iter().filter(|a| a.crisis).count()
+        };
+        // Two days of chatter, with a routine delivery question every hour.
+        let mut n = 0;
+        let mut paged = 0;
+        for minute in (0..48 * 60).step_by(10) {
+            n += 1;
+            let cat = (minute % 60 == 0).then_some(firebreak_core::Category::DeliveryLogistics);
+            let text = match cat {
+                Some(_) => format!("when does order {n} ship"),
+                None => format!("chatting about thing{} and stuff{}", n % 50, n % 31),
+            };
+            paged = feed(n, minute, &text, cat);
+        }
+        assert_eq!(paged, 0, "routine complaints must not page");
+        // Three different product-defect complaints (no shared words).
+        let safety = Some(firebreak_core::Category::ProductDefectSafety);
+        feed(10_001, 48 * 60, "the battery swelled overnight", safety);
+        assert_eq!(
+            feed(10_002, 48 * 60 + 15, "screen cracked by itself", safety),
+            0
+        );
+        assert_eq!(
+            feed(10_003, 48 * 60 + 30, "charger melted the socket", safety),
+            1
+        );
+        // The default is not disabled (guards the setting the figures use).
+        assert_eq!(DetectConfig::default().category_min_authors, 3);
     }
 
     #[test]
