@@ -130,7 +130,7 @@ impl fmt::Display for Platform {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MentionKind {
-    /// A post by the brand's own account.
+    /// A top-level post: a new thread (by a customer or by the brand).
     Post,
     /// A message that names the brand.
     Mention,

@@ -387,6 +387,11 @@ impl Detector for CrisisDetector {
     }
 
     fn observe(&mut self, m: &Mention, alerts: &mut Vec<Alert>) {
+        // The brand speaking on its own channel (its replies and statements)
+        // is neither a complaint nor an amplifier of one.
+        if is_own_account(m) {
+            return;
+        }
         let cfg = &self.cfg;
         let ch = self
             .channels
@@ -394,6 +399,16 @@ impl Detector for CrisisDetector {
             .or_insert_with(|| Channel::new(m.channel.as_str(), cfg));
         observe_channel(cfg, ch, m, alerts);
     }
+}
+
+/// Whether the author is the channel's own account: its handle is the
+/// channel (`@velora` writing on `@velora`), compared without case and `@`.
+pub fn is_own_account(m: &Mention) -> bool {
+    let norm = |s: &str| s.trim().trim_start_matches('@').to_lowercase();
+    let channel = norm(m.channel.as_str());
+    !channel.is_empty()
+        && (m.author.handle.as_deref().map(norm).as_deref() == Some(channel.as_str())
+            || norm(m.author.id.as_str()) == channel)
 }
 
 fn is_multiplier(cfg: &DetectConfig, ch: &Channel, followers: u64, verified: bool) -> bool {
@@ -1106,6 +1121,55 @@ fn incident_alert(inc: &Incident, m: &Mention, extra: &str) -> Alert {
         terms: inc.terms.clone(),
         evidence: inc.evidence.iter().map(|e| e.as_str().into()).collect(),
         amplifiers: inc.amplifiers.iter().map(|a| a.as_str().into()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod own_account_tests {
+    use super::*;
+    use firebreak_core::{Author, AuthorId, ChannelId, MentionId, MentionKind};
+
+    fn by(handle: &str, id: &str) -> Mention {
+        Mention {
+            id: MentionId::new("x:1"),
+            platform: "x".parse().expect("platform"),
+            channel: ChannelId::new("@Velora"),
+            kind: MentionKind::Reply,
+            created_at: chrono::DateTime::from_timestamp(0, 0).expect("time"),
+            author: Author {
+                id: AuthorId::new(id),
+                handle: Some(handle.into()),
+                followers: 48_000,
+                verified: true,
+            },
+            text: "We are sorry, please DM us".into(),
+            lang: None,
+            in_reply_to: None,
+            reshare_of: None,
+            url: None,
+            analysis: None,
+        }
+    }
+
+    #[test]
+    fn the_brand_writing_on_its_own_channel_is_recognised() {
+        assert!(is_own_account(&by("@velora", "123")));
+        assert!(is_own_account(&by("someone", "velora")));
+        assert!(!is_own_account(&by("@velora_fan", "u1")));
+    }
+
+    #[test]
+    fn the_brand_never_raises_an_alert_on_its_own_channel() {
+        let mut d = CrisisDetector::default();
+        let mut alerts = Vec::new();
+        for i in 0..500 {
+            let mut m = by("@velora", "velora");
+            m.id = MentionId::new(format!("x:{i}"));
+            m.created_at = chrono::DateTime::from_timestamp(i * 10, 0).expect("time");
+            m.text = "terrible broken dangerous recall".into();
+            d.observe(&m, &mut alerts);
+        }
+        assert!(alerts.is_empty(), "{alerts:?}");
     }
 }
 

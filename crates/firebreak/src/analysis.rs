@@ -34,20 +34,50 @@ impl Transform for AnalyzeMentions {
     }
 }
 
-/// Loads the embedded model, or the one in `dir` (written by `firebreak train`).
-pub fn load(dir: Option<&Path>) -> Result<Arc<Analyzer>> {
+/// Loads the embedded model, or the one in `dir` (written by `firebreak train`),
+/// with the transformer sentiment backend when `transformer` names a model directory.
+pub fn load(dir: Option<&Path>, transformer: Option<&Path>) -> Result<Arc<Analyzer>> {
     let analyzer = match dir {
         Some(dir) => Analyzer::load_from_dir(dir)
             .with_context(|| format!("cannot load the analysis model from {}", dir.display()))?,
         None => Analyzer::load_default().context("cannot load the embedded analysis model")?,
     };
+    let analyzer = with_transformer(analyzer, transformer)?;
     Ok(Arc::new(analyzer))
+}
+
+#[cfg(feature = "transformer")]
+fn with_transformer(analyzer: Analyzer, dir: Option<&Path>) -> Result<Analyzer> {
+    let Some(dir) = dir else { return Ok(analyzer) };
+    let t = firebreak_analyze::transformer::TransformerSentiment::load(dir).with_context(|| {
+        format!(
+            "cannot load the transformer model from {}: it needs config.json, model.safetensors and tokenizer.json",
+            dir.display()
+        )
+    })?;
+    Ok(analyzer.with_transformer_sentiment(t))
+}
+
+#[cfg(not(feature = "transformer"))]
+fn with_transformer(analyzer: Analyzer, dir: Option<&Path>) -> Result<Analyzer> {
+    match dir {
+        None => Ok(analyzer),
+        Some(dir) => anyhow::bail!(
+            "analysis.transformer_dir is set ({}) but this build has no transformer backend: \
+             rebuild with `cargo build --release -p firebreak --features transformer`, or unset it",
+            dir.display()
+        ),
+    }
 }
 
 /// `firebreak analyze`: Mention JSONL or plain text (one per line) on stdin,
 /// one result per line on stdout.
-pub fn analyze_stdin(models: Option<&Path>, json: bool) -> Result<ExitCode> {
-    let analyzer = load(models)?;
+pub fn analyze_stdin(
+    models: Option<&Path>,
+    transformer: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode> {
+    let analyzer = load(models, transformer)?;
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -113,13 +143,13 @@ pub fn train(data: &Path, out: &Path) -> Result<ExitCode> {
 }
 
 /// `firebreak eval analysis`: one table, test splits only.
-pub fn eval(data: &Path, models: Option<&Path>) -> Result<ExitCode> {
+pub fn eval(data: &Path, models: Option<&Path>, transformer: Option<&Path>) -> Result<ExitCode> {
     anyhow::ensure!(
         data.is_dir(),
         "{} is not a directory: pass the shared data sets with --data (e.g. ../shared/data)",
         data.display()
     );
-    let analyzer = load(models)?;
+    let analyzer = load(models, transformer)?;
     let report =
         firebreak_analyze::eval::evaluate_all(data, &analyzer).context("evaluation failed")?;
     println!("{report}");

@@ -28,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     let config = load_config(cli.config.as_deref())?;
     let db = cli.db.clone();
+    let transformer = config.analysis.transformer_dir.clone();
     match cli.command {
         Command::Serve { listen } => {
             let store = open_store(db.unwrap_or_else(|| config.store.url.clone())).await?;
@@ -83,8 +84,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             .await
         }
         Command::Analyze { json, models } => {
+            let models = models.or(config.analysis.models_dir.clone());
             tokio::task::spawn_blocking(move || {
-                crate::analysis::analyze_stdin(models.as_deref(), json)
+                crate::analysis::analyze_stdin(models.as_deref(), transformer.as_deref(), json)
             })
             .await?
         }
@@ -94,8 +96,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval {
             what: EvalWhat::Analysis { data, models },
         } => {
-            tokio::task::spawn_blocking(move || crate::analysis::eval(&data, models.as_deref()))
-                .await?
+            let models = models.or(config.analysis.models_dir.clone());
+            tokio::task::spawn_blocking(move || {
+                crate::analysis::eval(&data, models.as_deref(), transformer.as_deref())
+            })
+            .await?
         }
         Command::Eval {
             what:
@@ -106,11 +111,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     json,
                 },
         } => {
+            let models = models.or(config.analysis.models_dir.clone());
             tokio::task::spawn_blocking(move || {
                 crate::detection::eval_scenarios(
                     &dir,
                     alerts_out.as_deref(),
                     models.as_deref(),
+                    transformer.as_deref(),
                     json,
                 )
             })
@@ -198,7 +205,10 @@ fn components(
 ) -> Result<Components> {
     let mut transforms: Vec<Arc<dyn firebreak_pipeline::Transform>> = Vec::new();
     if config.analysis.enabled {
-        let analyzer = crate::analysis::load(config.analysis.models_dir.as_deref())?;
+        let analyzer = crate::analysis::load(
+            config.analysis.models_dir.as_deref(),
+            config.analysis.transformer_dir.as_deref(),
+        )?;
         transforms.push(Arc::new(crate::analysis::AnalyzeMentions::new(analyzer)));
     }
     Ok(Components {

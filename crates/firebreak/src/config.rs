@@ -32,6 +32,10 @@ pub struct AnalysisSection {
     pub enabled: bool,
     /// A model written by `firebreak train`; the embedded one when unset.
     pub models_dir: Option<PathBuf>,
+    /// An XLM-RoBERTa sentiment model (config.json, model.safetensors,
+    /// tokenizer.json) used instead of the n-gram sentiment head. Needs a build
+    /// with `--features transformer`. Slow: tens to hundreds of mentions/s.
+    pub transformer_dir: Option<PathBuf>,
 }
 
 impl Default for AnalysisSection {
@@ -39,6 +43,7 @@ impl Default for AnalysisSection {
         AnalysisSection {
             enabled: true,
             models_dir: None,
+            transformer_dir: None,
         }
     }
 }

@@ -35,9 +35,10 @@ pub fn eval_scenarios(
     dir: &Path,
     alerts_out: Option<&Path>,
     models: Option<&Path>,
+    transformer: Option<&Path>,
     json: bool,
 ) -> Result<ExitCode> {
-    let analyzer = crate::analysis::load(models)?;
+    let analyzer = crate::analysis::load(models, transformer)?;
     if let Some(out) = alerts_out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     }
@@ -60,6 +61,10 @@ pub fn eval_scenarios(
         println!("{}", serde_json::to_string(&rows)?);
     } else {
         println!("{}", scenarios::table(&rows));
+        println!(
+            "summary: {}",
+            serde_json::to_string(&scenarios::summarise(&rows))?
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -377,3 +377,98 @@ fn imported_mentions_carry_their_analysis() {
     );
     assert!(page.mentions.iter().all(|m| m.mention.analysis.is_some()));
 }
+
+#[test]
+fn replay_through_the_pipeline_raises_what_the_evaluation_scores() {
+    let Some(data) = firebreak_testkit::shared_data_dir() else {
+        eprintln!("skipped: ../shared/data is not there");
+        return;
+    };
+    let scenarios = data.join("crisis-scenarios");
+    let dir = tempfile::tempdir().expect("tmp");
+    // One scenario, alone in a directory, evaluated directly...
+    let only = dir.path().join("only");
+    std::fs::create_dir_all(&only).expect("mkdir");
+    for ext in ["jsonl", "labels.json"] {
+        std::fs::copy(
+            scenarios.join(format!("rude_service-en-25.{ext}")),
+            only.join(format!("rude_service-en-25.{ext}")),
+        )
+        .expect("copy");
+    }
+    let o = run(firebreak(dir.path()).args([
+        "eval",
+        "scenarios",
+        "only",
+        "--alerts-out",
+        "eval-alerts",
+        "--json",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = json(&o);
+    assert_eq!(rows[0]["detected"], true, "{rows}");
+    // ...and replayed through the real pipeline (store, analysis, detectors).
+    let o = run(firebreak(dir.path()).args([
+        "replay",
+        "only/rude_service-en-25.jsonl",
+        "--alerts-out",
+        "replay-alerts.jsonl",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let eval = std::fs::read_to_string(
+        dir.path()
+            .join("eval-alerts/rude_service-en-25.alerts.jsonl"),
+    )
+    .expect("eval alerts");
+    let replay =
+        std::fs::read_to_string(dir.path().join("replay-alerts.jsonl")).expect("replay alerts");
+    assert!(!replay.is_empty());
+    assert_eq!(
+        replay, eval,
+        "the pipeline and the evaluation must raise the same alerts"
+    );
+}
+
+#[test]
+fn detect_series_scores_every_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut csv = String::from("timestamp,value\n");
+    for i in 0..2000 {
+        let v = if i == 1500 { 500 } else { 10 + (i % 7) };
+        csv.push_str(&format!(
+            "2015-03-01 {:02}:{:02}:00,{v}\n",
+            (i / 12) % 24,
+            (i % 12) * 5
+        ));
+    }
+    std::fs::write(dir.path().join("s.csv"), &csv).expect("write");
+    let o = run(firebreak(dir.path()).args(["detect", "series", "s.csv"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "timestamp,anomaly_score");
+    assert_eq!(lines.len(), 2001, "one score per row");
+    let score = |l: &str| {
+        l.rsplit(',')
+            .next()
+            .and_then(|s| s.parse::<f64>().ok())
+            .expect("score")
+    };
+    assert!(
+        score(lines[1501]) >= 0.5,
+        "the spike is flagged: {}",
+        lines[1501]
+    );
+    assert!(
+        lines[1..1400].iter().all(|l| score(l) < 0.5),
+        "a steady series raises nothing"
+    );
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "timestamp,value\n2015-03-01 00:00:00,abc\n",
+    )
+    .expect("write");
+    let o = run(firebreak(dir.path()).args(["detect", "series", "bad.csv"]));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+}
