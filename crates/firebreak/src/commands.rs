@@ -83,6 +83,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             )
             .await
         }
+        Command::Bench {
+            what:
+                BenchWhat::Latency {
+                    rate,
+                    seconds,
+                    json,
+                },
+        } => crate::latency::latency(&config, rate, seconds, json).await,
         Command::Analyze { json, models } => {
             let models = models.or(config.analysis.models_dir.clone());
             tokio::task::spawn_blocking(move || {
@@ -198,7 +206,7 @@ pub async fn open_store(url: String) -> Result<Arc<dyn MentionStore>> {
 }
 
 /// The pipeline's components for this configuration: analysis when enabled.
-fn components(
+pub fn components(
     config: &Config,
     store: Arc<dyn MentionStore>,
     sinks: Vec<Box<dyn AlertSink>>,

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod detection;
 mod files;
+mod latency;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -198,6 +199,18 @@ enum BenchWhat {
         /// Include analysis (language, sentiment, ...) in the measured path.
         #[arg(long)]
         with_analysis: bool,
+    },
+    /// Time from a mention entering the pipeline to the crisis alert it triggers
+    /// leaving it, under a steady stream (analysis, SQLite, detectors).
+    Latency {
+        /// Mentions per second of wall clock.
+        #[arg(long, default_value_t = 10_000)]
+        rate: u64,
+        /// Length of the run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
     },
 }
 
