@@ -79,7 +79,7 @@ pub async fn latency(
         let crisis = CRISES
             .iter()
             .any(|(c, from)| *c == channel && i as f64 >= total as f64 * from)
-            && (i / CHANNELS) % 4 == 0;
+            && (i / CHANNELS).is_multiple_of(4);
         let text = if crisis {
             CRISIS[(i as usize / 7) % CRISIS.len()]
         } else {
