@@ -160,7 +160,7 @@ impl Default for DetectConfig {
             severity4_authors: 30,
             close_after_hours: 12,
             renotify_hours: 6,
-            max_recent_negatives: 2000,
+            max_recent_negatives: 256,
             max_terms: 6,
             max_evidence: 10,
         }
@@ -224,6 +224,9 @@ struct NegEntry {
     id: String,
     author: String,
     terms: Vec<String>,
+    /// Hashes of `terms`, sorted: the comparisons against every recent
+    /// negative run on these (a merge of two short integer lists).
+    keys: Vec<u64>,
     text: String,
     /// The parent (reply or reshare target), if any.
     parent: Option<String>,
@@ -399,6 +402,42 @@ impl Detector for CrisisDetector {
             .or_insert_with(|| Channel::new(m.channel.as_str(), cfg));
         observe_channel(cfg, ch, m, alerts);
     }
+}
+
+fn term_key(term: &str) -> u64 {
+    // FNV-1a: stable, fast, and collisions between a mention's few terms are
+    // vanishingly rare.
+    term.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The sorted, deduplicated keys of `terms`.
+fn term_keys(terms: &[String]) -> Vec<u64> {
+    let mut keys: Vec<u64> = terms.iter().map(|t| term_key(t)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Jaccard similarity of two sorted key lists.
+fn jaccard_keys(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    inter as f64 / (a.len() + b.len() - inter) as f64
 }
 
 /// Whether the author is the channel's own account: its handle is the
@@ -647,12 +686,21 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     let mut support: Vec<(bool, &NegEntry)> = Vec::new();
     let mut shared_freq: HashMap<&String, usize> = HashMap::new();
     let mut category_authors: HashSet<&str> = HashSet::new();
+    let keys = term_keys(&terms);
+    let rare_keys = term_keys(&rare_terms);
     for e in ch.recent.iter() {
         if e.author == author {
             continue;
         }
-        let dup = text::jaccard(&e.terms, &terms) >= cfg.near_duplicate;
-        let mut shared: Vec<&String> = e.terms.iter().filter(|t| rare_terms.contains(t)).collect();
+        let dup = jaccard_keys(&e.keys, &keys) >= cfg.near_duplicate;
+        let mut shared: Vec<&String> = if rare_keys.is_empty() {
+            Vec::new()
+        } else {
+            e.terms
+                .iter()
+                .filter(|t| rare_keys.binary_search(&term_key(t)).is_ok())
+                .collect()
+        };
         if shared.len() < cfg.min_shared_rare_terms {
             shared.clear();
         }
@@ -748,6 +796,7 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         id: m.id.as_str().to_string(),
         author: author.clone(),
         terms: terms.clone(),
+        keys: term_keys(&terms),
         text: m.text.clone(),
         parent: parent.clone(),
         complaint,

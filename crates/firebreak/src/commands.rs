@@ -205,7 +205,9 @@ pub async fn open_store(url: String) -> Result<Arc<dyn MentionStore>> {
         .with_context(|| format!("cannot open the store {shown}"))
 }
 
-/// The pipeline's components for this configuration: analysis when enabled.
+/// The pipeline's components for this configuration: analysis when enabled,
+/// the detectors when their alerts go somewhere (a plain import has no alert
+/// output, so it does not pay for detection).
 pub fn components(
     config: &Config,
     store: Arc<dyn MentionStore>,
@@ -222,7 +224,11 @@ pub fn components(
     Ok(Components {
         store,
         transforms,
-        detectors: firebreak_detect::default_detectors(),
+        detectors: if sinks.is_empty() {
+            Vec::new()
+        } else {
+            firebreak_detect::default_detectors()
+        },
         sinks,
     })
 }
@@ -312,11 +318,12 @@ async fn replay(
         tempfile::tempdir().context("cannot create a temporary directory for the replay store")?;
     let url = db.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("replay.db").display()));
     let store = open_store(url).await?;
-    let mut sinks: Vec<Box<dyn AlertSink>> = Vec::new();
+    // Without --alerts-out the alerts are logged (stderr).
+    let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
     if let Some(path) = &alerts_out {
         let out = std::fs::File::create(path)
             .with_context(|| format!("cannot create the alerts file {}", path.display()))?;
-        sinks.push(Box::new(JsonlAlertSink::new(std::io::BufWriter::new(out))));
+        sinks = vec![Box::new(JsonlAlertSink::new(std::io::BufWriter::new(out)))];
     }
     let start = Instant::now();
     let input = Input::Files(Feed {
