@@ -404,6 +404,31 @@ impl Detector for CrisisDetector {
     }
 }
 
+/// A new, empty crisis incident on `ch`, numbered in the channel's sequence.
+fn open_incident(ch: &mut Channel, now: DateTime<Utc>, severity: u8) -> Incident {
+    ch.incidents_opened += 1;
+    Incident {
+        id: format!(
+            "{}:crisis:{}:{}",
+            ch.name,
+            now.format("%Y%m%dT%H%M%SZ"),
+            ch.incidents_opened
+        ),
+        kind: AlertKind::NegativeSurge,
+        severity,
+        crisis: true,
+        last_activity: now,
+        authors: HashSet::new(),
+        amplifiers: Vec::new(),
+        terms: Vec::new(),
+        evidence: Vec::new(),
+        summary: String::new(),
+        dup_max: 0,
+        topic_terms: HashSet::new(),
+        last_emitted: now,
+    }
+}
+
 fn term_key(term: &str) -> u64 {
     // FNV-1a: stable, fast, and collisions between a mention's few terms are
     // vanishingly rare.
@@ -833,30 +858,11 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
             ch.incidents.len() - 1
         }
         None => {
-            ch.incidents_opened += 1;
+            let inc = open_incident(ch, now, 0);
             if ch.incidents.len() >= 8 {
                 ch.incidents.remove(0);
             }
-            ch.incidents.push(Incident {
-                id: format!(
-                    "{}:crisis:{}:{}",
-                    ch.name,
-                    now.format("%Y%m%dT%H%M%SZ"),
-                    ch.incidents_opened
-                ),
-                kind: AlertKind::NegativeSurge,
-                severity: 0,
-                crisis: true,
-                last_activity: now,
-                authors: HashSet::new(),
-                amplifiers: Vec::new(),
-                terms: Vec::new(),
-                evidence: Vec::new(),
-                summary: String::new(),
-                dup_max: 0,
-                topic_terms: HashSet::new(),
-                last_emitted: now,
-            });
+            ch.incidents.push(inc);
             ch.incidents.len() - 1
         }
     };
@@ -1056,19 +1062,7 @@ fn volume_step(
                 ));
             }
         } else {
-            ch.incidents_opened += 1;
             let inc = Incident {
-                id: format!(
-                    "{}:crisis:{}:{}",
-                    ch.name,
-                    now.format("%Y%m%dT%H%M%SZ"),
-                    ch.incidents_opened
-                ),
-                kind: AlertKind::NegativeSurge,
-                severity: 2,
-                crisis: true,
-                last_activity: now,
-                authors: HashSet::new(),
                 amplifiers: ch.amplifier_events.iter().map(|(_, a)| a.clone()).collect(),
                 terms: top_negative_terms(ch, cfg.max_terms),
                 evidence: ch
@@ -1078,10 +1072,7 @@ fn volume_step(
                     .take(cfg.max_evidence)
                     .map(|e| e.id.clone())
                     .collect(),
-                summary: String::new(),
-                dup_max: 0,
-                topic_terms: HashSet::new(),
-                last_emitted: now,
+                ..open_incident(ch, now, 2)
             };
             let summary = format!(
                 "negative surge on {}: {neg} negative mentions in the last hour ({:.0}% vs {:.0}% usual), about {}",
