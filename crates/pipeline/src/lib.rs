@@ -267,6 +267,8 @@ async fn transform_stage(
     tx: mpsc::Sender<Envelope>,
     counters: Arc<Counters>,
 ) -> Result<Vec<String>, PipelineError> {
+    // Asked once: on Linux the answer comes from reading cgroup files.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     while let Some(mut envelope) = rx.recv().await {
         counters
             .received
@@ -276,7 +278,6 @@ async fn transform_stage(
             envelope = tokio::task::spawn_blocking(move || {
                 // Enrichment is the costliest stage: split the batch over the
                 // cores, in place, so order is kept.
-                let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
                 let len = envelope.mentions.len();
                 if workers < 2 || len < 256 {
                     for t in &transforms {
