@@ -13,6 +13,7 @@
 //!   applied in order at open, each in its own transaction.
 
 mod analysis_columns;
+mod inbox;
 mod pool;
 mod postgres;
 mod query;
@@ -198,6 +199,32 @@ pub fn redact(url: &str) -> String {
         Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
     }
+}
+
+/// A store with everything: mentions, and the inbox's cases, replies and audit log.
+pub trait Store: MentionStore + firebreak_respond::store::CaseStore {}
+impl<T: MentionStore + firebreak_respond::store::CaseStore> Store for T {}
+
+/// Opens (creating and migrating as needed) the store at `url`, with the inbox's tables.
+pub fn open_full(
+    url: &str,
+) -> Result<
+    (
+        Arc<dyn MentionStore>,
+        Arc<dyn firebreak_respond::store::CaseStore>,
+    ),
+    StoreError,
+> {
+    Ok(match DbUrl::parse(url)? {
+        DbUrl::Sqlite(path) => {
+            let s = Arc::new(SqliteStore::open(&path)?);
+            (s.clone(), s)
+        }
+        DbUrl::Postgres(url) => {
+            let s = Arc::new(PgStore::connect(&url)?);
+            (s.clone(), s)
+        }
+    })
 }
 
 /// Opens (creating and migrating as needed) the store at `url`.

@@ -10,9 +10,11 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row};
 
 use crate::analysis_columns;
+use crate::inbox::Val;
 use crate::pool::Pool;
 use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
 use crate::{redact, Backend, ChannelStats, MentionStore, Migration, StoreError, UpsertOutcome};
+use firebreak_respond::store::StoreFailure;
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -25,7 +27,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "analysis",
         sql: include_str!("../migrations/postgres/0002_analysis.sql"),
     },
+    Migration {
+        version: 3,
+        name: "inbox",
+        sql: include_str!("../migrations/postgres/0003_inbox.sql"),
+    },
 ];
+
+/// The advisory lock that serialises inbox writes between nodes (the audit chain has
+/// one end).
+const INBOX_LOCK: i64 = 0x4649_5245_4252_4b02;
 
 /// Any constant: the advisory lock that serialises migrations between nodes.
 const MIGRATION_LOCK: i64 = 0x4649_5245_4252_4b01;
@@ -183,6 +194,134 @@ impl PgStore {
         result
     }
 }
+
+/// `?N` placeholders (the inbox's shared SQL) to PostgreSQL's `$N`.
+fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A NULL that fits any column type.
+#[derive(Debug)]
+struct AnyNull;
+
+impl ToSql for AnyNull {
+    fn to_sql(
+        &self,
+        _ty: &postgres::types::Type,
+        _out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(postgres::types::IsNull::Yes)
+    }
+    fn accepts(_ty: &postgres::types::Type) -> bool {
+        true
+    }
+    postgres::types::to_sql_checked!();
+}
+
+fn pg_params(params: &[Val]) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .iter()
+        .map(|v| -> Box<dyn ToSql + Sync> {
+            match v {
+                Val::Int(i) => Box::new(*i),
+                Val::Text(t) => Box::new(t.clone()),
+                Val::Null => Box::new(AnyNull),
+            }
+        })
+        .collect()
+}
+
+fn pg_exec<C: postgres::GenericClient>(
+    c: &mut C,
+    sql: &str,
+    params: &[Val],
+) -> Result<u64, StoreError> {
+    let boxed = pg_params(params);
+    let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
+    Ok(c.execute(dollar_placeholders(sql).as_str(), &refs)?)
+}
+
+fn pg_rows<C: postgres::GenericClient>(
+    c: &mut C,
+    sql: &str,
+    params: &[Val],
+) -> Result<Vec<Vec<Val>>, StoreError> {
+    use postgres::types::Type;
+    let boxed = pg_params(params);
+    let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref()).collect();
+    let rows = c.query(dollar_placeholders(sql).as_str(), &refs)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut r = Vec::with_capacity(row.len());
+        for (i, col) in row.columns().iter().enumerate() {
+            let ty = col.type_();
+            r.push(if *ty == Type::INT8 {
+                row.try_get::<_, Option<i64>>(i)?
+                    .map_or(Val::Null, Val::Int)
+            } else if *ty == Type::INT4 {
+                row.try_get::<_, Option<i32>>(i)?
+                    .map_or(Val::Null, |v| Val::Int(i64::from(v)))
+            } else {
+                row.try_get::<_, Option<String>>(i)?
+                    .map_or(Val::Null, Val::Text)
+            });
+        }
+        out.push(r);
+    }
+    Ok(out)
+}
+
+struct PgSql<'a, C: postgres::GenericClient>(&'a mut C);
+
+impl<C: postgres::GenericClient> crate::inbox::Sql for PgSql<'_, C> {
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        pg_exec(self.0, sql, params)
+    }
+    fn rows(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        pg_rows(self.0, sql, params)
+    }
+}
+
+impl PgStore {
+    /// Runs `f` in a transaction holding the inbox lock; commits when it succeeds.
+    fn inbox_write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::inbox::Sql) -> Result<T, StoreFailure>,
+    ) -> Result<T, StoreFailure> {
+        let mut out: Option<Result<T, StoreFailure>> = None;
+        self.with_writer(|client| {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INBOX_LOCK])?;
+            let result = f(&mut PgSql(&mut tx));
+            if result.is_ok() {
+                tx.commit()?;
+            }
+            out = Some(result);
+            Ok(())
+        })
+        .map_err(crate::inbox::fail)?;
+        out.unwrap_or_else(|| Err(StoreFailure::Other("the inbox write did not run".into())))
+    }
+
+    fn inbox_read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::inbox::Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreFailure> {
+        self.with_reader(|client| f(&mut PgSql(client)))
+            .map_err(crate::inbox::fail)
+    }
+}
+
+crate::inbox::impl_case_store!(PgStore);
 
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;

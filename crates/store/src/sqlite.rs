@@ -12,9 +12,11 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::analysis_columns;
+use crate::inbox::Val;
 use crate::pool::Pool;
 use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
 use crate::{Backend, ChannelStats, MentionStore, Migration, StoreError, UpsertOutcome};
+use firebreak_respond::store::StoreFailure;
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -26,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "analysis",
         sql: include_str!("../migrations/sqlite/0002_analysis.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "inbox",
+        sql: include_str!("../migrations/sqlite/0003_inbox.sql"),
     },
 ];
 
@@ -119,6 +126,78 @@ impl SqliteStore {
         f(&conn)
     }
 }
+
+impl crate::inbox::Sql for Connection {
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let n = stmt.execute(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+        Ok(n as u64)
+    }
+    fn rows(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut r = Vec::with_capacity(width);
+            for i in 0..width {
+                r.push(match row.get::<_, Value>(i)? {
+                    Value::Integer(v) => Val::Int(v),
+                    Value::Text(t) => Val::Text(t),
+                    Value::Null => Val::Null,
+                    Value::Real(f) => Val::Int(f as i64),
+                    Value::Blob(_) => return Err(StoreError::CorruptRow("unexpected BLOB".into())),
+                });
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+}
+
+fn to_sqlite(v: &Val) -> Value {
+    match v {
+        Val::Int(i) => Value::Integer(*i),
+        Val::Text(t) => Value::Text(t.clone()),
+        Val::Null => Value::Null,
+    }
+}
+
+impl SqliteStore {
+    /// Runs `f` in an immediate transaction on the writer; commits when it succeeds.
+    fn inbox_write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::inbox::Sql) -> Result<T, StoreFailure>,
+    ) -> Result<T, StoreFailure> {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| crate::inbox::fail(e.into()))?;
+        let result = f(&mut *conn);
+        match result {
+            Ok(v) => match conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(crate::inbox::fail(e.into()))
+                }
+            },
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn inbox_read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::inbox::Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreFailure> {
+        let mut conn = self.readers.get().map_err(crate::inbox::fail)?;
+        f(&mut *conn).map_err(crate::inbox::fail)
+    }
+}
+
+crate::inbox::impl_case_store!(SqliteStore);
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch(

@@ -1,0 +1,1 @@
+//! The reply linter (being written).
