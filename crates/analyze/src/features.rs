@@ -24,6 +24,10 @@ pub struct FeatureConfig {
     /// negated-word feature.
     #[serde(default)]
     pub negation: bool,
+    /// Repeats of the valence-lexicon features (VADER word list, English;
+    /// `lexicons/vader_lexicon.tsv`); 0 = off (models trained before it).
+    #[serde(default)]
+    pub valence_repeat: usize,
 }
 
 impl Default for FeatureConfig {
@@ -35,6 +39,7 @@ impl Default for FeatureConfig {
             word_bigrams: true,
             // Tried: -0.3 xlm-t val macro-F1, so off.
             negation: false,
+            valence_repeat: VALENCE_REPEAT,
         }
     }
 }
@@ -52,6 +57,45 @@ const SEED_BIGRAM: u64 = 0xc2b2_ae3d_27d4_eb4f;
 const SEED_CHAR: u64 = 0x1656_67b1_9e37_79f9;
 const SEED_CUE: u64 = 0x27d4_eb2f_1656_67c5;
 const SEED_NEG: u64 = 0x85eb_ca77_c2b2_ae63;
+const SEED_VALENCE: u64 = 0x5851_f42d_4c95_7f2d;
+/// Default repeats of a valence-lexicon hit (chosen on xlm-t val).
+pub const VALENCE_REPEAT: usize = 8;
+/// The VADER lexicon (C.J. Hutto, MIT licence, `lexicons/VADER-LICENSE.txt`),
+/// reduced to `token<TAB>mean valence` for |valence| >= 0.5.
+const VALENCE_LEXICON: &str = include_str!("../lexicons/vader_lexicon.tsv");
+/// Tokens that flip the valence of the next three words ("n't" tokenises as `t`).
+const VALENCE_NEGATIONS: &[&str] = &[
+    "not", "no", "never", "nothing", "nobody", "cannot", "dont", "doesnt", "didnt", "isnt",
+    "wasnt", "cant", "wont", "t", "neither", "nor", "without", "hardly",
+];
+
+type ValenceMap =
+    std::collections::HashMap<String, u8, std::hash::BuildHasherDefault<crate::lexicon::FxHasher>>;
+
+/// Valence bin of a lexicon value: 0 strong negative, 1 negative, 2 positive, 3 strong positive.
+fn valence_bin(v: f32) -> u8 {
+    if v <= -2.0 {
+        0
+    } else if v < 0.0 {
+        1
+    } else if v < 2.0 {
+        2
+    } else {
+        3
+    }
+}
+
+fn valence_map() -> ValenceMap {
+    let mut m = ValenceMap::default();
+    for line in VALENCE_LEXICON.lines() {
+        if let Some((tok, v)) = line.split_once('\t') {
+            if let Ok(v) = v.trim().parse::<f32>() {
+                m.insert(tok.to_string(), valence_bin(v));
+            }
+        }
+    }
+    m
+}
 /// Cue and lexicon features are emitted this many times, so that a handful of
 /// dense, language-independent signals are not drowned by hundreds of n-grams.
 const CUE_REPEAT: usize = 16;
@@ -201,6 +245,7 @@ pub struct Extractor {
     cfg: FeatureConfig,
     mask: u64,
     lex: Lexicons,
+    valence: ValenceMap,
 }
 
 impl Extractor {
@@ -208,9 +253,14 @@ impl Extractor {
     pub fn new(cfg: FeatureConfig) -> Self {
         let mask = (1u64 << cfg.bucket_bits) - 1;
         Extractor {
-            cfg,
             mask,
             lex: Lexicons::builtin(),
+            valence: if cfg.valence_repeat > 0 {
+                valence_map()
+            } else {
+                ValenceMap::default()
+            },
+            cfg,
         }
     }
 
@@ -227,6 +277,13 @@ impl Extractor {
     #[inline]
     fn push(&self, out: &mut Vec<u32>, h: u64) {
         out.push((finish(h) & self.mask) as u32);
+    }
+
+    fn valence_cue(&self, out: &mut Vec<u32>, bin: u8) {
+        let h = step(SEED_VALENCE, u32::from(bin));
+        for _ in 0..self.cfg.valence_repeat {
+            self.push(out, h);
+        }
     }
 
     fn cue(&self, out: &mut Vec<u32>, cue: Cue) {
@@ -271,6 +328,14 @@ impl Extractor {
                 buf.push_str("http");
                 toks.push((true, st, buf.len()));
                 continue;
+            }
+            if self.cfg.valence_repeat > 0
+                && chunk.len() <= 5
+                && chunk.starts_with(|c: char| c.is_ascii_punctuation())
+            {
+                if let Some(&bin) = self.valence.get(chunk) {
+                    self.valence_cue(&mut f.buckets, bin);
+                }
             }
             if chunk.starts_with('@') && chunk.len() > 1 {
                 let st = buf.len();
@@ -392,6 +457,7 @@ impl Extractor {
 
         let mut prev: Option<u64> = None;
         let mut negated = false;
+        let mut val_neg = 0u8;
         for &(is_word, st, en) in &toks {
             let tok = &buf[st..en];
             let wh = hash_str(SEED_WORD, tok);
@@ -419,6 +485,16 @@ impl Extractor {
             if is_word {
                 if tok == "http" || tok == "@user" {
                     continue;
+                }
+                if self.cfg.valence_repeat > 0 {
+                    if VALENCE_NEGATIONS.contains(&tok) {
+                        val_neg = 3;
+                    } else {
+                        if let Some(&bin) = self.valence.get(tok) {
+                            self.valence_cue(&mut f.buckets, bin + if val_neg > 0 { 4 } else { 0 });
+                        }
+                        val_neg = val_neg.saturating_sub(1);
+                    }
                 }
                 // Lexicon lookups (exact or stem match).
                 self.lex.lookup_each(tok, |cue| {
@@ -485,6 +561,32 @@ mod tests {
         assert_eq!(a.cues.emoji, 1);
         assert_eq!(a.cues.exclamations, 3);
         assert_eq!(a.cues.numbers, 1);
+    }
+
+    #[test]
+    fn valence_lexicon_fires_on_english_only_and_sees_negation() {
+        let on = Extractor::new(FeatureConfig::default());
+        assert!(on.config().valence_repeat > 0);
+        let off = Extractor::new(FeatureConfig {
+            valence_repeat: 0,
+            ..FeatureConfig::default()
+        });
+        let extra = |t: &str| on.extract(t).buckets.len() - off.extract(t).buckets.len();
+        let r = on.config().valence_repeat;
+        assert_eq!(extra("a good day"), r);
+        assert_eq!(extra("great :)"), 2 * r);
+        // "die" (German article) was filtered out of the list; "war" too.
+        assert_eq!(extra("die Bahn war pünktlich"), 0);
+        // A negated word lands in a different bin than the plain one.
+        let a = on.extract("good");
+        let b = on.extract("not good");
+        let va: Vec<u32> = a
+            .buckets
+            .iter()
+            .copied()
+            .filter(|x| !b.buckets.contains(x))
+            .collect();
+        assert!(!va.is_empty());
     }
 
     #[test]
