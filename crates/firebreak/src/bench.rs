@@ -184,7 +184,7 @@ pub async fn ingest(
         progress: false,
         stop: None,
     });
-    let (source, report) = run_input(&config, store.clone(), input, Vec::new()).await?;
+    let (source, report) = run_input(&config, store.clone(), input, Vec::new(), None).await?;
     let secs = start.elapsed().as_secs_f64();
     let rss = peak_rss();
     tokio::task::spawn_blocking(move || drop(store)).await?;

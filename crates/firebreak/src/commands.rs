@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::config::{Config, DEFAULT_CONFIG};
 use crate::files::{feed, Feed, Input};
-use crate::{BenchWhat, Cli, Command, ConfigAction, DetectWhat, EvalWhat};
+use crate::{AuditAction, BenchWhat, Cli, Command, ConfigAction, DetectWhat, EvalWhat};
 
 /// The bundled demo crisis (see examples/demo/README.md).
 pub const DEMO_CRISIS: &[u8] = include_bytes!("../../../examples/demo/velora-crisis.jsonl");
@@ -31,8 +31,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let transformer = config.analysis.transformer_dir.clone();
     match cli.command {
         Command::Serve { listen } => {
-            let store = open_store(db.unwrap_or_else(|| config.store.url.clone())).await?;
-            serve(&config, store, listen.unwrap_or(config.server.listen), None).await
+            let stores = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            serve(
+                &config,
+                stores,
+                listen.unwrap_or(config.server.listen),
+                None,
+            )
+            .await
         }
         Command::Import {
             files,
@@ -40,8 +46,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             json,
             quiet,
         } => {
-            let store = open_store(db.unwrap_or_else(|| config.store.url.clone())).await?;
-            import(&config, store, files, format, json, quiet).await
+            let stores = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            import(&config, stores, files, format, json, quiet).await
         }
         Command::Replay {
             file,
@@ -139,6 +145,54 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Detect {
             what: DetectWhat::Series { file },
         } => tokio::task::spawn_blocking(move || crate::detection::detect_series(&file)).await?,
+        Command::Audit {
+            action: AuditAction::Verify { json },
+        } => {
+            let (_, cases) = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            tokio::task::spawn_blocking(move || crate::inbox::audit_verify(cases, json)).await?
+        }
+        Command::Cases { action } => {
+            let (_, cases) = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || crate::inbox::cases_command(&config, cases, action))
+                .await?
+        }
+        Command::Moderate {
+            action,
+            mention,
+            author,
+            hide_reason,
+            reason,
+            actor,
+            approver,
+        } => {
+            let stores = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::inbox::moderate(
+                    &config,
+                    stores,
+                    crate::inbox::ModerateArgs {
+                        action,
+                        mention,
+                        author,
+                        hide_reason,
+                        reason,
+                        actor,
+                        approver,
+                    },
+                )
+            })
+            .await?
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Inbox {
+                    count,
+                    minutes,
+                    json,
+                },
+        } => crate::inbox::bench(&config, db, count, minutes, json).await,
         Command::Config { .. } => unreachable!("handled above"),
     }
 }
@@ -205,13 +259,30 @@ pub async fn open_store(url: String) -> Result<Arc<dyn MentionStore>> {
         .with_context(|| format!("cannot open the store {shown}"))
 }
 
+/// The mention store and the case store (one database).
+pub type Stores = (
+    Arc<dyn MentionStore>,
+    Arc<dyn firebreak_respond::store::CaseStore>,
+);
+
+/// Opens the store with the inbox's tables, on a blocking thread.
+pub async fn open_stores(url: String) -> Result<Stores> {
+    let shown = firebreak_store::DbUrl::parse(&url)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| firebreak_store::redact(&url));
+    tokio::task::spawn_blocking(move || firebreak_store::open_full(&url))
+        .await?
+        .with_context(|| format!("cannot open the store {shown}"))
+}
+
 /// The pipeline's components for this configuration: analysis when enabled,
 /// the detectors when their alerts go somewhere (a plain import has no alert
-/// output, so it does not pay for detection).
+/// output, so it does not pay for detection), the inbox when given.
 pub fn components(
     config: &Config,
     store: Arc<dyn MentionStore>,
-    sinks: Vec<Box<dyn AlertSink>>,
+    mut sinks: Vec<Box<dyn AlertSink>>,
+    inbox: Option<Arc<firebreak_respond::Inbox>>,
 ) -> Result<Components> {
     let mut transforms: Vec<Arc<dyn firebreak_pipeline::Transform>> = Vec::new();
     if config.analysis.enabled {
@@ -221,14 +292,22 @@ pub fn components(
         )?;
         transforms.push(Arc::new(crate::analysis::AnalyzeMentions::new(analyzer)));
     }
+    let mut detectors = if sinks.is_empty() {
+        Vec::new()
+    } else {
+        firebreak_detect::default_detectors()
+    };
+    if let Some(inbox) = inbox {
+        if !detectors.is_empty() {
+            sinks.push(Box::new(crate::inbox::InboxAlerts(inbox.clone())));
+        }
+        // After the detectors, so that a batch's crisis is known before its cases open.
+        detectors.push(Box::new(crate::inbox::InboxWatcher(inbox)));
+    }
     Ok(Components {
         store,
         transforms,
-        detectors: if sinks.is_empty() {
-            Vec::new()
-        } else {
-            firebreak_detect::default_detectors()
-        },
+        detectors,
         sinks,
     })
 }
@@ -239,8 +318,9 @@ pub async fn run_input(
     store: Arc<dyn MentionStore>,
     input: Input,
     sinks: Vec<Box<dyn AlertSink>>,
+    inbox: Option<Arc<firebreak_respond::Inbox>>,
 ) -> Result<(SourceStats, PipelineReport)> {
-    let pipeline = Pipeline::start(config.pipeline(), components(config, store, sinks)?);
+    let pipeline = Pipeline::start(config.pipeline(), components(config, store, sinks, inbox)?);
     let fed = feed(input, pipeline.sender()).await;
     // Drain whatever was accepted even when the input failed half-way.
     let report = pipeline.shutdown().await?;
@@ -249,7 +329,7 @@ pub async fn run_input(
 
 async fn import(
     config: &Config,
-    store: Arc<dyn MentionStore>,
+    (store, cases): Stores,
     files: Vec<String>,
     format: Option<crate::files::FormatArg>,
     json: bool,
@@ -264,7 +344,8 @@ async fn import(
         progress: !quiet && !json,
         stop: Some(stop_on_ctrl_c()),
     });
-    let (source, report) = run_input(config, store, input, Vec::new()).await?;
+    let inbox = crate::inbox::open(config, cases);
+    let (source, report) = run_input(config, store, input, Vec::new(), inbox).await?;
     let secs = start.elapsed().as_secs_f64();
     if json {
         println!(
@@ -317,7 +398,8 @@ async fn replay(
     let tmp =
         tempfile::tempdir().context("cannot create a temporary directory for the replay store")?;
     let url = db.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("replay.db").display()));
-    let store = open_store(url).await?;
+    let (store, cases) = open_stores(url).await?;
+    let inbox = crate::inbox::open(config, cases);
     // Without --alerts-out the alerts are logged (stderr).
     let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
     if let Some(path) = &alerts_out {
@@ -338,7 +420,7 @@ async fn replay(
         progress: !json,
         stop: Some(stop_on_ctrl_c()),
     });
-    let (source, report) = run_input(config, store.clone(), input, sinks).await?;
+    let (source, report) = run_input(config, store.clone(), input, sinks, inbox).await?;
     let secs = start.elapsed().as_secs_f64();
     tokio::task::spawn_blocking(move || drop(store)).await?;
     if json {
@@ -407,7 +489,8 @@ async fn demo(
     listen: std::net::SocketAddr,
     load_only: bool,
 ) -> Result<ExitCode> {
-    let store = open_store(db.clone()).await?;
+    let (store, cases) = open_stores(db.clone()).await?;
+    let inbox = crate::inbox::open(config, cases.clone());
     let input = Input::Bytes {
         name: "velora-crisis.jsonl".into(),
         data: DEMO_CRISIS,
@@ -418,6 +501,7 @@ async fn demo(
         store.clone(),
         input,
         vec![Box::new(crate::detection::LogAlerts)],
+        inbox,
     )
     .await?;
     eprintln!(
@@ -431,13 +515,13 @@ async fn demo(
         tokio::task::spawn_blocking(move || drop(store)).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    serve(config, store, listen, Some("demo")).await
+    serve(config, (store, cases), listen, Some("demo")).await
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains the pipeline.
 async fn serve(
     config: &Config,
-    store: Arc<dyn MentionStore>,
+    (store, cases): Stores,
     listen: std::net::SocketAddr,
     label: Option<&str>,
 ) -> Result<ExitCode> {
@@ -449,18 +533,24 @@ async fn serve(
         }
     })?;
     let local = listener.local_addr()?;
+    let inbox = crate::inbox::open(config, cases);
     let pipeline = Pipeline::start(
         config.pipeline(),
         components(
             config,
             store.clone(),
             vec![Box::new(crate::detection::LogAlerts)],
+            inbox.clone(),
         )?,
     );
+    let clock = inbox.clone().map(|i| {
+        crate::inbox::spawn_clock(i, std::time::Duration::from_secs(config.inbox.tick_secs))
+    });
     let state = firebreak_server::AppState {
         store: store.clone(),
         ingest: pipeline.sender(),
         settings: Arc::new(config.server_settings()),
+        inbox,
     };
     let app = firebreak_server::router(state);
     println!(
@@ -474,6 +564,9 @@ async fn serve(
         .await
         .context("the HTTP server failed")?;
     eprintln!("shutting down: flushing accepted mentions");
+    if let Some(clock) = clock {
+        clock.abort();
+    }
     let report = pipeline.shutdown().await?;
     tokio::task::spawn_blocking(move || drop(store)).await?;
     eprintln!(

@@ -22,6 +22,45 @@ pub struct Config {
     pub ingest: IngestSection,
     pub pipeline: PipelineSection,
     pub analysis: AnalysisSection,
+    pub inbox: InboxSection,
+}
+
+/// `[inbox]`: cases, response targets and the team that answers them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboxSection {
+    /// Turn mentions that need a response into cases (needs `[analysis] enabled`).
+    pub enabled: bool,
+    /// Assign new cases by language, skill and load.
+    pub auto_assign: bool,
+    /// Seconds between two runs of the SLA clocks.
+    pub tick_secs: u64,
+    /// Response targets per priority, in minutes (`[inbox.targets.p1]` ...).
+    pub targets: firebreak_respond::sla::SlaTargets,
+    /// The team (`[[inbox.agents]]` with name, role, languages, skills, capacity).
+    pub agents: Vec<firebreak_respond::inbox::Agent>,
+}
+
+impl Default for InboxSection {
+    fn default() -> Self {
+        InboxSection {
+            enabled: true,
+            auto_assign: true,
+            tick_secs: 30,
+            targets: Default::default(),
+            agents: Vec::new(),
+        }
+    }
+}
+
+impl InboxSection {
+    pub fn inbox_config(&self) -> firebreak_respond::InboxConfig {
+        firebreak_respond::InboxConfig {
+            targets: self.targets.clone(),
+            agents: self.agents.clone(),
+            auto_assign: self.auto_assign,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,7 +184,7 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const SECTIONS: [&str; 5] = ["store", "server", "ingest", "pipeline", "analysis"];
+const SECTIONS: [&str; 6] = ["store", "server", "ingest", "pipeline", "analysis", "inbox"];
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -295,6 +334,38 @@ impl Config {
                     "analysis.models_dir",
                     format!("{} holds no firebreak-analyze.bin", dir.display()),
                     "point it at the --out directory of `firebreak train`, or remove it to use the embedded model",
+                ));
+            }
+        }
+        let inbox = &self.inbox;
+        inbox.targets.validate().map_err(|problem| {
+            err(
+                "inbox.targets",
+                problem,
+                "give each priority positive minutes, first_response_min <= private_follow_up_min <= resolution_min",
+            )
+        })?;
+        if inbox.tick_secs == 0 {
+            return Err(err(
+                "inbox.tick_secs",
+                "0 seconds".into(),
+                "give at least 1 (default 30)",
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for a in &inbox.agents {
+            if a.name.trim().is_empty() || !names.insert(a.name.as_str()) {
+                return Err(err(
+                    "inbox.agents",
+                    format!("agent name {:?} is empty or repeated", a.name),
+                    "give every [[inbox.agents]] a distinct name",
+                ));
+            }
+            if a.capacity == 0 {
+                return Err(err(
+                    "inbox.agents",
+                    format!("agent {:?} has capacity 0", a.name),
+                    "give a capacity of at least 1 open case (default 25)",
                 ));
             }
         }

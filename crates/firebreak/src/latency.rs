@@ -117,7 +117,12 @@ pub async fn latency(
     let alerts = Arc::new(Mutex::new(Vec::new()));
     let pipeline = Pipeline::start(
         config.pipeline(),
-        components(config, store.clone(), vec![Box::new(Timed(alerts.clone()))])?,
+        components(
+            config,
+            store.clone(),
+            vec![Box::new(Timed(alerts.clone()))],
+            None,
+        )?,
     );
     let tx = pipeline.sender();
     let mut sent_at: Vec<Instant> = Vec::with_capacity(total as usize);

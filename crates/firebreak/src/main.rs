@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod detection;
 mod files;
+mod inbox;
 mod latency;
 
 use std::path::PathBuf;
@@ -55,6 +56,40 @@ enum Command {
         /// Don't show the progress bar.
         #[arg(long)]
         quiet: bool,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// The inbox's cases.
+    Cases {
+        #[command(subcommand)]
+        action: CasesAction,
+    },
+    /// Ask the guardrails to delete or hide a mention, or block an author. Negative
+    /// comments are never deleted; every request is audited.
+    Moderate {
+        #[arg(value_enum)]
+        action: ModerationArg,
+        /// The mention (delete, hide).
+        #[arg(long)]
+        mention: Option<String>,
+        /// The author as platform:author_id (block).
+        #[arg(long)]
+        author: Option<String>,
+        /// hide: spam, illegal or personal_data.
+        #[arg(long)]
+        hide_reason: Option<String>,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who asks: an agent of [inbox.agents].
+        #[arg(long = "as", value_name = "AGENT")]
+        actor: String,
+        /// The second person (hide) or manager (block) who approves.
+        #[arg(long)]
+        approver: Option<String>,
     },
     /// Push a recorded stream through the pipeline in event time and write the alerts.
     Replay {
@@ -184,7 +219,54 @@ enum EvalWhat {
 }
 
 #[derive(Subcommand, Debug)]
+enum AuditAction {
+    /// Check the audit log's hash chain from its first entry; exits 1 at the first edit.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CasesAction {
+    /// The inbox queue, most urgent first.
+    List {
+        /// Comma-separated: new, acknowledged, in_progress, resolved, closed [default: open ones]
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the SLA clocks once and print what they raised.
+    Tick {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ModerationArg {
+    Delete,
+    Hide,
+    Block,
+}
+
+#[derive(Subcommand, Debug)]
 enum BenchWhat {
+    /// A burst of negative mentions through analysis and the inbox: are all of them
+    /// prioritised cases, and how fast does the queue list (p50/p95)?
+    Inbox {
+        /// Negative mentions in the burst.
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        /// Minutes of event time the burst spans.
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Parse and persist a generated stream of mentions; report mentions/s and peak RSS.
     Ingest {
         /// Mentions to generate.

@@ -78,11 +78,19 @@ pub trait Transform: Send + Sync {
     fn apply(&self, batch: &mut [Mention]);
 }
 
-/// Watches the stream of new mentions, in event time, and raises alerts.
+/// Watches the stream of new mentions, in event time, and raises alerts. The inbox is
+/// one too: it watches new mentions and turns those that need a response into cases.
 pub trait Detector: Send {
     fn name(&self) -> &'static str;
     /// Called once per new mention, in arrival order.
     fn observe(&mut self, mention: &Mention, alerts: &mut Vec<Alert>);
+    /// Called once per committed batch of new mentions; by default, [`Detector::observe`]
+    /// for each. Override it to act on a batch at once (one store transaction).
+    fn observe_batch(&mut self, batch: &[Mention], alerts: &mut Vec<Alert>) {
+        for mention in batch {
+            self.observe(mention, alerts);
+        }
+    }
     /// Called once when the stream ends (flush pending state).
     fn finish(&mut self, _alerts: &mut Vec<Alert>) {}
 }
@@ -414,10 +422,8 @@ async fn detect_stage(
 ) -> Result<Vec<String>, PipelineError> {
     let mut alerts = Vec::new();
     while let Some(batch) = rx.recv().await {
-        for mention in &batch {
-            for d in detectors.iter_mut() {
-                d.observe(mention, &mut alerts);
-            }
+        for d in detectors.iter_mut() {
+            d.observe_batch(&batch, &mut alerts);
         }
         if !alerts.is_empty() && tx.send(std::mem::take(&mut alerts)).await.is_err() {
             return Err(PipelineError::StageFailed("output stage stopped".into()));

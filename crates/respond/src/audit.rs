@@ -146,19 +146,24 @@ pub enum ChainError {
     Gap { seq: i64, expected: i64 },
 }
 
-/// Checks a chain read in sequence order from its start. Returns the number of entries.
-pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u64, ChainError> {
-    let mut prev: Option<&AuditEntry> = None;
-    let mut n = 0u64;
-    for e in entries {
-        let expected_seq = prev.map_or(1, |p| p.seq + 1);
+/// Checks a chain entry by entry, so that a long log can be read page by page.
+#[derive(Debug, Default)]
+pub struct Verifier {
+    prev: Option<(i64, String)>,
+    count: u64,
+}
+
+impl Verifier {
+    /// Checks the next entry, in sequence order from the start of the chain.
+    pub fn push(&mut self, e: &AuditEntry) -> Result<(), ChainError> {
+        let expected_seq = self.prev.as_ref().map_or(1, |(s, _)| s + 1);
         if e.seq != expected_seq {
             return Err(ChainError::Gap {
                 seq: e.seq,
                 expected: expected_seq,
             });
         }
-        let expected_prev = prev.map_or(GENESIS, |p| p.hash.as_str());
+        let expected_prev = self.prev.as_ref().map_or(GENESIS, |(_, h)| h.as_str());
         if e.prev_hash != expected_prev {
             return Err(ChainError::Broken {
                 seq: e.seq,
@@ -168,10 +173,24 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u
         if e.compute_hash() != e.hash {
             return Err(ChainError::Edited { seq: e.seq });
         }
-        prev = Some(e);
-        n += 1;
+        self.prev = Some((e.seq, e.hash.clone()));
+        self.count += 1;
+        Ok(())
     }
-    Ok(n)
+
+    /// Entries checked so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// Checks a chain read in sequence order from its start. Returns the number of entries.
+pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u64, ChainError> {
+    let mut v = Verifier::default();
+    for e in entries {
+        v.push(e)?;
+    }
+    Ok(v.count())
 }
 
 #[cfg(test)]

@@ -379,7 +379,7 @@ impl Inbox {
         actor: &Actor,
         action: &str,
         detail: serde_json::Value,
-        change: impl FnOnce(&mut Case, DateTime<Utc>) -> Result<(), InboxError>,
+        change: impl FnMut(&mut Case, DateTime<Utc>) -> Result<(), InboxError>,
     ) -> Result<Case, InboxError> {
         let now = self.clock.now();
         let target = format!("case:{id}");
@@ -395,35 +395,45 @@ impl Inbox {
             )])?;
             return Err(InboxError::Forbidden(why));
         }
-        let mut case = self.get(id)?;
-        if let Err(e) = change(&mut case, now) {
-            self.store.append_audit(&[AuditDraft::new(
+        // A clock tick or another agent may save the case between our read and our write:
+        // then read it again and re-apply the change (it is judged on the fresh state).
+        let mut change = change;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut case = self.get(id)?;
+            if let Err(e) = change(&mut case, now) {
+                self.store.append_audit(&[AuditDraft::new(
+                    now,
+                    &actor.name,
+                    format!("case.{action}"),
+                    &target,
+                    Outcome::Refused,
+                    e.to_string(),
+                )])?;
+                return Err(e);
+            }
+            let event = CaseEvent {
+                case_id: id,
+                at: now,
+                actor: actor.name.clone(),
+                kind: action.to_owned(),
+                detail: detail.clone(),
+            };
+            let audit = AuditDraft::new(
                 now,
                 &actor.name,
                 format!("case.{action}"),
                 &target,
-                Outcome::Refused,
-                e.to_string(),
-            )])?;
-            return Err(e);
+                Outcome::Done,
+                detail.to_string(),
+            );
+            match self.store.save_case(&mut case, &[event], &[audit]) {
+                Ok(_) => return Ok(case),
+                Err(StoreFailure::Conflict(_)) if attempts < 3 => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        let event = CaseEvent {
-            case_id: id,
-            at: now,
-            actor: actor.name.clone(),
-            kind: action.to_owned(),
-            detail: detail.clone(),
-        };
-        let audit = AuditDraft::new(
-            now,
-            &actor.name,
-            format!("case.{action}"),
-            target,
-            Outcome::Done,
-            detail.to_string(),
-        );
-        self.store.save_case(&mut case, &[event], &[audit])?;
-        Ok(case)
     }
 
     pub fn acknowledge(&self, id: CaseId, actor: &Actor) -> Result<Case, InboxError> {
@@ -725,72 +735,77 @@ impl Inbox {
         let mut out = Vec::new();
         loop {
             let cases = self.store.cases_due(now, 500)?;
-            if cases.is_empty() {
-                break;
-            }
-            let mut cases = cases;
-            let mut events = Vec::new();
-            let mut progressed = false;
-            for case in cases.iter_mut() {
-                let t = sla::check(case, &self.config.targets, now);
-                if t.is_empty() {
+            let mut saved_any = false;
+            for mut case in cases {
+                let (events, raised) = self.check_case(&mut case, now);
+                if events.is_empty() {
                     continue;
                 }
-                progressed = true;
-                for (kind, due) in &t.breaches {
-                    events.push(CaseEvent {
-                        case_id: case.id,
-                        at: now,
-                        actor: "system".into(),
-                        kind: "sla_breach".into(),
-                        detail: json!({"target": kind, "due": due}),
-                    });
-                    out.push(SlaEvent {
-                        case_id: case.id,
-                        kind: format!("breach:{}", kind.as_str()),
-                        due: *due,
-                        assignee: case.assignee.clone(),
-                    });
-                }
-                if let Some(due) = t.follow_up_due {
-                    events.push(CaseEvent {
-                        case_id: case.id,
-                        at: now,
-                        actor: "system".into(),
-                        kind: "follow_up_due".into(),
-                        detail: json!({"due": due}),
-                    });
-                    out.push(SlaEvent {
-                        case_id: case.id,
-                        kind: "follow_up_due".into(),
-                        due,
-                        assignee: case.assignee.clone(),
-                    });
-                }
-                // An unanswered case grows more urgent with age.
-                if let Some(since) = case.waiting_since() {
-                    let hours = priority::hours_between(since, now);
-                    let aged = case.risk * (1.0 + hours / 4.0);
-                    let p = priority::bucket(aged, case.dont_feed);
-                    if p < case.priority {
-                        events.push(CaseEvent {
-                            case_id: case.id,
-                            at: now,
-                            actor: "system".into(),
-                            kind: "priority_changed".into(),
-                            detail: json!({"from": case.priority, "to": p, "why": "age"}),
-                        });
-                        case.priority = p;
+                // Each case on its own: an agent saving a case meanwhile only delays that
+                // case's check to the next tick.
+                match self.store.save_case(&mut case, &events, &[]) {
+                    Ok(_) => {
+                        saved_any = true;
+                        out.extend(raised);
                     }
+                    Err(StoreFailure::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
                 }
             }
-            if !progressed {
+            if !saved_any {
                 break;
             }
-            let mut refs: Vec<&mut Case> = cases.iter_mut().collect();
-            self.store.save_cases(&mut refs, &events, &[])?;
         }
         Ok(out)
+    }
+
+    /// The clock's findings on one case: the timeline events and what to notify.
+    fn check_case(&self, case: &mut Case, now: DateTime<Utc>) -> (Vec<CaseEvent>, Vec<SlaEvent>) {
+        let mut events = Vec::new();
+        let mut raised = Vec::new();
+        let t = sla::check(case, &self.config.targets, now);
+        if t.is_empty() {
+            return (events, raised);
+        }
+        let event = |kind: &str, detail| CaseEvent {
+            case_id: case.id,
+            at: now,
+            actor: "system".into(),
+            kind: kind.into(),
+            detail,
+        };
+        for (kind, due) in &t.breaches {
+            events.push(event("sla_breach", json!({"target": kind, "due": due})));
+            raised.push(SlaEvent {
+                case_id: case.id,
+                kind: format!("breach:{}", kind.as_str()),
+                due: *due,
+                assignee: case.assignee.clone(),
+            });
+        }
+        if let Some(due) = t.follow_up_due {
+            events.push(event("follow_up_due", json!({"due": due})));
+            raised.push(SlaEvent {
+                case_id: case.id,
+                kind: "follow_up_due".into(),
+                due,
+                assignee: case.assignee.clone(),
+            });
+        }
+        // An unanswered case grows more urgent with age.
+        if let Some(since) = case.waiting_since() {
+            let hours = priority::hours_between(since, now);
+            let aged = case.risk * (1.0 + hours / 4.0);
+            let p = priority::bucket(aged, case.dont_feed);
+            if p < case.priority {
+                events.push(event(
+                    "priority_changed",
+                    json!({"from": case.priority, "to": p, "why": "age"}),
+                ));
+                case.priority = p;
+            }
+        }
+        (events, raised)
     }
 
     /// Links the cases of an alert's evidence to its crisis and raises their priority.

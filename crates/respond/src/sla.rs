@@ -167,8 +167,14 @@ pub struct Due {
 }
 
 impl Due {
-    /// The earliest due time that still matters for `case`, for sorting and countdowns.
+    /// The earliest target `case` has not met, breached or not: what a countdown shows
+    /// (negative when overdue).
     pub fn next(case: &Case) -> Option<(SlaKind, DateTime<Utc>)> {
+        pending(case).into_iter().min_by_key(|(_, at)| *at)
+    }
+
+    /// The earliest target not met and not yet breached: when the clock must next look.
+    pub fn next_unbreached(case: &Case) -> Option<(SlaKind, DateTime<Utc>)> {
         pending(case)
             .into_iter()
             .filter(|(k, _)| !case.breached.contains(k))

@@ -7,11 +7,20 @@
 //! | `GET /api/v1/mentions` | list and search, filtered, newest first, paged by cursor |
 //! | `GET /api/v1/mentions/{id}` | one mention |
 //! | `POST /api/v1/mentions` | ingest JSON (object or array) or JSONL, HMAC-signed when a secret is set |
+//! | `GET /api/v1/cases` | the inbox queue, most urgent first (status, assignee, channel, crisis, author filters) |
+//! | `GET /api/v1/cases/{id}` | a case with its timeline, replies and mentions |
+//! | `POST /api/v1/cases/{id}/actions` | acknowledge, start, resolve, close, move_private, assign, note, contact_attempt |
+//! | `POST /api/v1/cases/{id}/replies` | record a public or private reply |
+//! | `POST /api/v1/cases/merge`, `POST /api/v1/cases/{id}/split` | merge and split cases |
+//! | `POST /api/v1/moderation` | ask to delete, hide or block: the guardrails decide (403 / 202 / 200) |
+//! | `DELETE /api/v1/mentions/{id}` | always refused, with the reason, and audited |
+//! | `GET /api/v1/audit`, `GET /api/v1/audit/verify` | the audit log and its hash-chain check |
 //! | `GET /` | a plain overview page |
 //!
 //! State is passed explicitly ([`AppState`]); every failure is an [`ApiError`],
 //! which maps to one JSON error shape: `{"error": "..."}`.
 
+pub mod cases;
 mod error;
 mod ingest;
 mod mentions;
@@ -21,12 +30,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use firebreak_pipeline::Envelope;
 use firebreak_store::MentionStore;
 use tokio::sync::mpsc;
 
+pub use crate::cases::{is_negative, moderation_target, verify_chain, USER_HEADER};
 pub use crate::error::ApiError;
 pub use crate::ingest::{signature_for, SIGNATURE_HEADER};
 
@@ -57,6 +67,8 @@ pub struct AppState {
     pub store: Arc<dyn MentionStore>,
     pub ingest: mpsc::Sender<Envelope>,
     pub settings: Arc<ServerSettings>,
+    /// The inbox, when it is on.
+    pub inbox: Option<Arc<firebreak_respond::Inbox>>,
 }
 
 /// The application's routes.
@@ -70,7 +82,19 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/mentions",
             get(mentions::list).post(ingest::post_mentions),
         )
-        .route("/api/v1/mentions/{id}", get(mentions::get_one))
+        .route(
+            "/api/v1/mentions/{id}",
+            get(mentions::get_one).delete(cases::delete_mention),
+        )
+        .route("/api/v1/cases", get(cases::list))
+        .route("/api/v1/cases/merge", post(cases::merge))
+        .route("/api/v1/cases/{id}", get(cases::get_one))
+        .route("/api/v1/cases/{id}/actions", post(cases::act))
+        .route("/api/v1/cases/{id}/replies", post(cases::reply))
+        .route("/api/v1/cases/{id}/split", post(cases::split))
+        .route("/api/v1/moderation", post(cases::moderate))
+        .route("/api/v1/audit", get(cases::audit_log))
+        .route("/api/v1/audit/verify", get(cases::audit_verify))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)

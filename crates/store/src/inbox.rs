@@ -94,7 +94,7 @@ fn next_due(case: &Case) -> Option<i64> {
     if !case.status.is_open() {
         return None;
     }
-    let due = Due::next(case).map(|(_, at)| at);
+    let due = Due::next_unbreached(case).map(|(_, at)| at);
     let at = match (due, case.next_follow_up_at) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

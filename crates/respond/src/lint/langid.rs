@@ -35,7 +35,7 @@ fn stopword_votes(lower: &str) -> Vec<(&'static str, usize)> {
         .chain(OTHER_STOPWORDS.iter().copied())
         .map(|(lang, sw)| (lang, ws.iter().filter(|w| sw.contains(w)).count()))
         .collect();
-    votes.sort_by(|a, b| b.1.cmp(&a.1));
+    votes.sort_by_key(|v| std::cmp::Reverse(v.1));
     votes
 }
 

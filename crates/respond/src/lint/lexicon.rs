@@ -15,6 +15,9 @@ pub(crate) struct Lexicon {
     /// Deadlines ("within 48 hours", "by Friday", "tomorrow"): promises unless the
     /// crisis plan allows them.
     pub deadline: &'static [&'static str],
+    /// Time expressions that look like deadlines but are not ("esta mañana" = this
+    /// morning, "heute Morgen"): a deadline inside one of these is ignored.
+    pub not_deadline: &'static [&'static str],
     /// Excuses and blame on the customer, a courier or a supplier.
     pub excuse: &'static [&'static str],
     /// Confrontational, sarcastic or condescending wording.
@@ -56,7 +59,7 @@ pub(crate) const EN: Lexicon = Lexicon {
         r"(will|won't|will not|shall) (never )?(ever )?happen again",
         r"never again",
         r"never will be",
-        r"100 ?%",
+        r"~\b100 ?%",
         r"rest assured",
     ],
     deadline: &[
@@ -70,6 +73,7 @@ pub(crate) const EN: Lexicon = Lexicon {
         r"(resolved|fixed|sorted|delivered) today",
         r"at the latest",
     ],
+    not_deadline: &[],
     excuse: &[
         r"not (our|my) fault",
         r"(courier|carrier|supplier|manufacturer|postal service|post office|delivery company|partner|provider)('s)? fault",
@@ -116,10 +120,7 @@ pub(crate) const EN: Lexicon = Lexicon {
         r"(our|my) (mistake|bad)",
         r"we (got|have got) (this|it) wrong",
     ],
-    non_apology: &[
-        r"sorry (if|that you feel|you feel)",
-        r"apologi[sz]e if",
-    ],
+    non_apology: &[r"sorry (if|that you feel|you feel)", r"apologi[sz]e if"],
     data_noun: &[
         r"order (number|no|id|ref|reference)",
         r"order id",
@@ -177,7 +178,13 @@ pub(crate) const EN: Lexicon = Lexicon {
         r"(?i)\b\d{1,4}[a-z]?,? (?:[A-Z][\w']+ ){1,3}(?:Street|St|Road|Rd|Lane|Avenue|Ave|Drive|Close|Way|Place|Square|Crescent|Terrace|Gardens)\b",
         r"\bFlat \d+",
     ],
-    hotline: &[r"hotline", r"call us", r"helpline", r"freephone", r"our number"],
+    hotline: &[
+        r"hotline",
+        r"call us",
+        r"helpline",
+        r"freephone",
+        r"our number",
+    ],
     troll: &[
         r"not true",
         r"actually",
@@ -215,8 +222,7 @@ pub(crate) const IT: Lexicon = Lexicon {
         r"mai piu",
         r"non (succedera|accadra|capitera|si ripetera)( mai)? piu",
         r"non lo saranno mai",
-        r"al 100 ?%",
-        r"100 ?%",
+        r"~\b100 ?%",
     ],
     deadline: &[
         r"entro (le prossime )?(\d+|un'|una|un|due|tre|poche|pochi|24|48|72) ?(ore|ora|giorni|giorno|minuti|h)",
@@ -227,13 +233,14 @@ pub(crate) const IT: Lexicon = Lexicon {
         r"al massimo",
         r"tra (\d+|due|tre) (ore|giorni)",
     ],
+    not_deadline: &[],
     excuse: &[
         r"non (e|sia) colpa (nostra|mia)",
         r"colpa (del|della|dei|delle) (corriere|corrieri|fornitore|produttore|poste|trasportatore|vettore)",
         r"non dipende da noi",
         r"non (siamo|e) responsabil[ei]",
         r"non siamo responsabili",
-        r"(la )?responsabilita[^.!?]{0,40}(e|spetta) (del|al|alla|della) (corriere|fornitore|produttore|vettore)",
+        r"(la )?responsabilita[^.!?]{0,60}(e|spetta) (del|al|alla|della) (corriere|fornitore|produttore|vettore)",
         r"(causato|provocato) da(l|lla)? (nostro |nostra )?(fornitore|corriere|provider|produttore|piattaforma)",
         r"(da parte nostra )?non possiamo fare (nulla|niente)",
         r"(avrebbe|avresti|avreste) dovuto",
@@ -322,7 +329,13 @@ pub(crate) const IT: Lexicon = Lexicon {
     address: &[
         r"\b(?:Via|Viale|Corso|Piazza|Largo|Vicolo|Piazzale) (?:[A-Z][\w']+ ){0,3}[A-Z][\w']+,? \d{1,4}\b",
     ],
-    hotline: &[r"numero verde", r"chiamaci", r"ci chiami", r"nostro numero", r"call center"],
+    hotline: &[
+        r"numero verde",
+        r"chiamaci",
+        r"ci chiami",
+        r"nostro numero",
+        r"call center",
+    ],
     troll: &[
         r"non e affatto cosi",
         r"veramente",
@@ -341,9 +354,9 @@ pub(crate) const IT: Lexicon = Lexicon {
         r"ci mancavi",
     ],
     stopwords: &[
-        "il", "la", "di", "che", "e", "per", "un", "una", "non", "con", "del", "della", "le",
-        "lo", "gli", "ci", "sono", "abbiamo", "siamo", "suo", "sua", "nostro", "nostra", "grazie",
-        "al", "alla", "da", "dei", "questo", "ha", "piu", "anche", "appena", "ma", "se",
+        "il", "la", "di", "che", "e", "per", "un", "una", "non", "con", "del", "della", "le", "lo",
+        "gli", "ci", "sono", "abbiamo", "siamo", "suo", "sua", "nostro", "nostra", "grazie", "al",
+        "alla", "da", "dei", "questo", "ha", "piu", "anche", "appena", "ma", "se",
     ],
 };
 
@@ -359,18 +372,19 @@ pub(crate) const ES: Lexicon = Lexicon {
         r"nunca mas",
         r"no (volvera|va a volver) a (pasar|ocurrir|suceder)",
         r"nunca lo seran",
-        r"(al )?100 ?%",
+        r"~\b100 ?%",
         r"sin falta",
     ],
     deadline: &[
         r"en (menos de |las proximas )?(\d+|una|dos|tres|24|48|72) ?(horas|hora|dias|minutos|h)",
         r"antes del? (lunes|martes|miercoles|jueves|viernes|sabado|domingo|fin de semana|final del dia|fin de mes)",
         r"antes de que (acabe|termine) el dia",
-        r"~(?:^|[^a-z])(?:(?:esta|la|por la|de la|cada) )?\bmanana\b",
+        r"manana",
         r"hoy mismo",
         r"como muy tarde",
         r"a lo largo del dia",
     ],
+    not_deadline: &[r"(esta|la|por la|de la|cada|toda la|una) manana"],
     excuse: &[
         r"no es (culpa nuestra|nuestra culpa|culpa mia)",
         r"(es )?culpa de (la|el|los|las) (empresa|mensajeria|transportista|agencia|proveedor|fabricante|correos)",
@@ -500,8 +514,8 @@ pub(crate) const ES: Lexicon = Lexicon {
     ],
     stopwords: &[
         "el", "la", "de", "que", "y", "en", "los", "las", "por", "con", "para", "un", "una", "tu",
-        "su", "te", "nos", "es", "lo", "del", "al", "se", "gracias", "hemos", "nuestro",
-        "nuestra", "muy", "mas", "pero", "como", "ya", "si", "esta", "estamos",
+        "su", "te", "nos", "es", "lo", "del", "al", "se", "gracias", "hemos", "nuestro", "nuestra",
+        "muy", "mas", "pero", "como", "ya", "si", "esta", "estamos",
     ],
 };
 
@@ -517,8 +531,7 @@ pub(crate) const PL: Lexicon = Lexicon {
         r"sie (juz |wiecej )?nie (powtorzy|zdarzy)",
         r"nie powtorzy sie",
         r"nigdy nie zostana",
-        r"w 100 ?%",
-        r"100 ?%",
+        r"~\b100 ?%",
     ],
     deadline: &[
         r"w ciagu (\d+|jednej|jednego|dwoch|trzech|24|48|72) ?(godzin\w*|godz|dni|dnia|minut|h)",
@@ -528,6 +541,7 @@ pub(crate) const PL: Lexicon = Lexicon {
         r"jeszcze (dzis|dzisiaj)",
         r"najpozniej",
     ],
+    not_deadline: &[],
     excuse: &[
         r"(to )?nie nasza wina",
         r"win(a|y) (kuriera|dostawcy|producenta|poczty|przewoznika|operatora)",
@@ -587,8 +601,6 @@ pub(crate) const PL: Lexicon = Lexicon {
         r"prosimy (podac|wpisac|odpowiedziec|zostawic|napisac tutaj)",
         r"prosimy o podanie",
         r"prosze podac",
-        r"podac",
-        r"wpisac",
         r"wpisz",
         r"zostaw\w*",
         r"w komentarzu",
@@ -611,15 +623,8 @@ pub(crate) const PL: Lexicon = Lexicon {
         r"telefonicznie",
     ],
     negation: &[r"nie"],
-    order_keyword: &[
-        r"zamowieni\w*",
-        r"rezerwacj\w*",
-        r"o kodzie",
-        r"faktur\w*",
-    ],
-    address: &[
-        r"(?i)\b(?:ul|al|os|pl)\. ?[A-Za-z]+(?: [A-Za-z]+)?,? \d{1,4}(?:/\d+)?\b",
-    ],
+    order_keyword: &[r"zamowieni\w*", r"rezerwacj\w*", r"o kodzie", r"faktur\w*"],
+    address: &[r"(?i)\b(?:ul|al|os|pl)\. ?[A-Za-z]+(?: [A-Za-z]+)?,? \d{1,4}(?:/\d+)?\b"],
     hotline: &[r"infolinia", r"infolinii", r"zadzwon", r"nasz numer"],
     troll: &[
         r"nieprawda",
@@ -638,9 +643,39 @@ pub(crate) const PL: Lexicon = Lexicon {
         r"stesknilismy sie",
     ],
     stopwords: &[
-        "i", "w", "z", "na", "do", "sie", "nie", "to", "ze", "o", "jest", "za", "pan", "pani",
-        "prosimy", "nam", "po", "przez", "juz", "dla", "jak", "czy", "od", "tak", "nasz", "nasza",
-        "bardzo", "dziekujemy", "przepraszamy", "ale", "sa", "zostal", "zostala",
+        "i",
+        "w",
+        "z",
+        "na",
+        "do",
+        "sie",
+        "nie",
+        "to",
+        "ze",
+        "o",
+        "jest",
+        "za",
+        "pan",
+        "pani",
+        "prosimy",
+        "nam",
+        "po",
+        "przez",
+        "juz",
+        "dla",
+        "jak",
+        "czy",
+        "od",
+        "tak",
+        "nasz",
+        "nasza",
+        "bardzo",
+        "dziekujemy",
+        "przepraszamy",
+        "ale",
+        "sa",
+        "zostal",
+        "zostala",
     ],
 };
 
@@ -654,18 +689,19 @@ pub(crate) const DE: Lexicon = Lexicon {
         r"(ich|wir) versprechen?( ihnen| dir| euch)?",
         r"nie wieder",
         r"nicht (wieder|mehr) vorkommen",
-        r"(zu )?100 ?%",
+        r"~\b100 ?%",
         r"auf jeden fall",
     ],
     deadline: &[
         r"(innerhalb|binnen) (von )?(der nachsten )?(\d+|einer|eines|zwei|drei|24|48|72) ?(stunden|stunde|tagen|tage|minuten|std|h)",
         r"bis (morgen|heute abend|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|ende (des tages|der woche|des monats)|zum wochenende)",
         r"bis ende",
-        r"~(?:^|[^a-zß])(?:(?:guten|heute|gestern|jeden) )?\bmorgen\b",
+        r"morgen",
         r"noch heute",
         r"heute noch",
         r"spatestens",
     ],
+    not_deadline: &[r"(guten|heute|gestern|jeden|morgen) morgen"],
     excuse: &[
         r"nicht unsere schuld",
         r"nicht unser verschulden",
@@ -709,7 +745,10 @@ pub(crate) const DE: Lexicon = Lexicon {
         r"verzeihung",
         r"unser fehler",
     ],
-    non_apology: &[r"bedauern,? (falls|wenn|dass sie)", r"(tut uns|tut mir) leid,? (falls|wenn)"],
+    non_apology: &[
+        r"bedauern,? (falls|wenn|dass sie)",
+        r"(tut uns|tut mir) leid,? (falls|wenn)",
+    ],
     data_noun: &[
         r"bestellnummer",
         r"(telefon|handy|mobil)nummer",
@@ -764,7 +803,12 @@ pub(crate) const DE: Lexicon = Lexicon {
         r"(?i)\b[a-zäöüß-]+(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer)\s+\d{1,4}[a-z]?\b",
         r"\b\d{5} [A-Z][a-zäöüß]+",
     ],
-    hotline: &[r"hotline", r"servicenummer", r"rufen sie uns", r"kostenlose"],
+    hotline: &[
+        r"hotline",
+        r"servicenummer",
+        r"rufen sie uns",
+        r"kostenlose",
+    ],
     troll: &[
         r"stimmt einfach nicht",
         r"das wissen sie genau",
@@ -783,8 +827,7 @@ pub(crate) const DE: Lexicon = Lexicon {
     stopwords: &[
         "der", "die", "das", "und", "sie", "ihr", "ihre", "ihnen", "wir", "uns", "ist", "nicht",
         "mit", "den", "dem", "ein", "eine", "zu", "fur", "auf", "bei", "wird", "wurde", "haben",
-        "es", "auch", "noch", "bitte", "danke", "unser", "unsere", "sich", "sind", "dass",
-        "schon",
+        "es", "auch", "noch", "bitte", "danke", "unser", "unsere", "sich", "sind", "dass", "schon",
     ],
 };
 
@@ -793,8 +836,8 @@ pub(crate) const OTHER_STOPWORDS: [(&str, &[&str]); 2] = [
     (
         "fr",
         &[
-            "le", "la", "les", "et", "vous", "votre", "nous", "notre", "est", "pour", "avec", "des",
-            "une", "du", "merci", "pas", "sur", "dans", "cela", "nos",
+            "le", "la", "les", "et", "vous", "votre", "nous", "notre", "est", "pour", "avec",
+            "des", "une", "du", "merci", "pas", "sur", "dans", "cela", "nos",
         ],
     ),
     (
@@ -811,10 +854,38 @@ pub(crate) const EMAIL: &str = r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+";
 
 /// Role accounts: e-mail addresses of the brand itself, fine in public.
 pub(crate) const ROLE_MAILBOXES: &[&str] = &[
-    "support", "help", "service", "assistenza", "ayuda", "pomoc", "kontakt", "contact",
-    "contatti", "contacto", "info", "privacy", "privacidad", "rodo", "datenschutz", "care",
-    "hello", "kundenservice", "servizioclienti", "atencion", "obsluga", "bok", "dpo", "press",
-    "sales", "noreply", "no-reply", "team", "customercare", "clienti", "clientes", "reklamacje",
+    "support",
+    "help",
+    "service",
+    "assistenza",
+    "ayuda",
+    "pomoc",
+    "kontakt",
+    "contact",
+    "contatti",
+    "contacto",
+    "info",
+    "privacy",
+    "privacidad",
+    "rodo",
+    "datenschutz",
+    "care",
+    "hello",
+    "kundenservice",
+    "servizioclienti",
+    "atencion",
+    "obsluga",
+    "bok",
+    "dpo",
+    "press",
+    "sales",
+    "noreply",
+    "no-reply",
+    "team",
+    "customercare",
+    "clienti",
+    "clientes",
+    "reklamacje",
 ];
 
 /// A phone number: optional international prefix, then groups of digits.
@@ -824,4 +895,4 @@ pub(crate) const PHONE: &str = r"(?:\+\d{1,3}[ .-]?)?\(?\d{2,5}\)?(?:[ .-]?\d{2,
 pub(crate) const CARD_ENDING: &str = r"\b(?:ending( in)?|che termina con|terminada en|konczac\w* sie na|z koncowka|mit der endung|endend auf)\s*\d{4}\b";
 
 /// Identifier that follows an order keyword: must contain a digit.
-pub(crate) const ORDER_ID: &str = r"\s*(?:(?:no|nr|n|n\.?º|nº|number|numero|nummer|#|id|ref)\.?\s*)?#?\s*(?:con il codice |mit dem code |o kodzie )?([a-z0-9][a-z0-9-]{3,})";
+pub(crate) const ORDER_ID: &str = r"\s*(?:(?:no|nr|n|n\.?º|nº|number|numero|nummer|#|id|ref)\.?\s*)?#?\s*(?:con il codice |mit dem code |o kodzie )?(?P<id>[a-z0-9][a-z0-9-]{3,})";

@@ -5,29 +5,29 @@
 //! the draft. Byte offsets of regex matches are converted to character indices with
 //! [`Folded::char_index`].
 
-/// The two normalised forms of a draft.
+/// The two normalised forms of a draft. They have the same byte layout, so a byte
+/// offset found in one is valid in the other.
 #[derive(Debug, Clone)]
 pub(crate) struct Folded {
     /// Lower case, accents removed, typographic quotes and spaces unified.
     pub lower: String,
     /// Accents removed (case kept): for patterns that need capitals (street names).
     pub cased: String,
-    /// Number of characters.
-    pub len: usize,
 }
 
 impl Folded {
     pub(crate) fn new(text: &str) -> Folded {
         let mut lower = String::with_capacity(text.len());
         let mut cased = String::with_capacity(text.len());
-        let mut len = 0;
         for c in text.chars() {
             let f = fold(c);
             cased.push(f);
-            lower.push(f.to_lowercase().next().unwrap_or(f));
-            len += 1;
+            // Keep both forms byte-aligned: a lower-case letter of another UTF-8
+            // length (rare: 'İ', 'ẞ') stays as it is.
+            let l = f.to_lowercase().next().unwrap_or(f);
+            lower.push(if l.len_utf8() == f.len_utf8() { l } else { f });
         }
-        Folded { lower, cased, len }
+        Folded { lower, cased }
     }
 
     /// Character index of byte offset `byte` of `s` (one of the two forms).
@@ -97,7 +97,7 @@ pub(crate) fn sentences(cased: &str) -> Vec<Sentence> {
                         && trimmed
                             .chars()
                             .next()
-                            .map_or(true, |n| !(n.is_ascii_digit() || n.is_lowercase())))
+                            .is_none_or(|n| !(n.is_ascii_digit() || n.is_lowercase())))
             }
             _ => false,
         };
@@ -149,11 +149,7 @@ pub(crate) fn dup_tokens(text: &str) -> Vec<String> {
     lower
         .split_whitespace()
         .filter(|w| !w.starts_with('@') && !w.starts_with("http") && !w.starts_with('#'))
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphabetic())
-                .collect::<String>()
-        })
+        .map(|w| w.chars().filter(|c| c.is_alphabetic()).collect::<String>())
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -166,7 +162,7 @@ mod tests {
     fn folding_keeps_char_count() {
         let t = "Łódź, già fünf Größe ¿mañana? ’ok’";
         let f = Folded::new(t);
-        assert_eq!(f.len, t.chars().count());
+        assert_eq!(f.lower.len(), f.cased.len());
         assert_eq!(f.lower.chars().count(), t.chars().count());
         assert!(f.lower.starts_with("lodz, gia funf große ¿manana?"));
     }

@@ -1,0 +1,444 @@
+//! The inbox inside the pipeline: new mentions that need a response become cases, crisis
+//! alerts raise the priority of their cases, and a clock runs the SLA targets.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use firebreak_core::{Alert, Mention};
+use firebreak_pipeline::{AlertSink, Detector};
+use firebreak_respond::sla::SystemClock;
+use firebreak_respond::store::CaseStore;
+use firebreak_respond::Inbox;
+
+use crate::config::Config;
+
+/// The inbox for this configuration, or `None` when it is off. Cases need analysis
+/// (intent, sentiment, toxicity), so the inbox is off when analysis is.
+pub fn open(config: &Config, cases: Arc<dyn CaseStore>) -> Option<Arc<Inbox>> {
+    (config.inbox.enabled && config.analysis.enabled).then(|| {
+        Arc::new(Inbox::new(
+            cases,
+            config.inbox.inbox_config(),
+            Arc::new(SystemClock),
+        ))
+    })
+}
+
+/// Turns each committed batch of new mentions into cases.
+pub struct InboxWatcher(pub Arc<Inbox>);
+
+impl Detector for InboxWatcher {
+    fn name(&self) -> &'static str {
+        "inbox"
+    }
+
+    fn observe(&mut self, mention: &Mention, alerts: &mut Vec<Alert>) {
+        self.observe_batch(std::slice::from_ref(mention), alerts);
+    }
+
+    fn observe_batch(&mut self, batch: &[Mention], _alerts: &mut Vec<Alert>) {
+        // A conflict (an agent changed a case meanwhile) or a busy database: try again.
+        // Intake is idempotent, so a retry never makes a case twice.
+        for attempt in 0..3 {
+            match self.0.intake(batch) {
+                Ok(_) => return,
+                Err(e) if attempt < 2 => {
+                    tracing::warn!(error = %e, "inbox intake failed; retrying");
+                    std::thread::sleep(Duration::from_millis(50 << attempt));
+                }
+                Err(e) => tracing::error!(
+                    error = %e,
+                    mentions = batch.len(),
+                    "inbox intake failed; the mentions are stored but have no case yet"
+                ),
+            }
+        }
+    }
+}
+
+/// Links crisis alerts to the cases of their evidence.
+pub struct InboxAlerts(pub Arc<Inbox>);
+
+impl AlertSink for InboxAlerts {
+    fn emit(&mut self, alert: &Alert) -> std::io::Result<()> {
+        self.0
+            .link_alert(alert)
+            .map(|_| ())
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+/// Runs the SLA clocks every `every` until the runtime stops.
+pub fn spawn_clock(inbox: Arc<Inbox>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let inbox = inbox.clone();
+            match tokio::task::spawn_blocking(move || inbox.tick()).await {
+                Ok(Ok(events)) => {
+                    for e in events {
+                        tracing::warn!(
+                            case = e.case_id,
+                            event = %e.kind,
+                            due = %e.due,
+                            assignee = e.assignee.as_deref().unwrap_or("-"),
+                            "SLA"
+                        );
+                    }
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "SLA clock failed"),
+                Err(e) => tracing::error!(error = %e, "SLA clock task failed"),
+            }
+        }
+    })
+}
+
+// ---- command line -------------------------------------------------------------------
+
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use firebreak_core::{Author, AuthorId, ChannelId, MentionId, MentionKind};
+use firebreak_pipeline::{Components, Pipeline};
+use firebreak_respond::guard::{
+    Actor, HideReason, ModerationAction, ModerationRequest, Role, Verdict,
+};
+use firebreak_respond::store::CaseQuery;
+use firebreak_respond::CaseStatus;
+use serde_json::json;
+
+use crate::commands::Stores;
+use crate::{CasesAction, ModerationArg};
+
+/// `firebreak audit verify`.
+pub fn audit_verify(cases: Arc<dyn CaseStore>, json: bool) -> Result<ExitCode> {
+    let result = firebreak_server::verify_chain(cases.as_ref())
+        .map_err(|e| anyhow!("cannot read the audit log: {e}"))?;
+    match result {
+        Ok(n) => {
+            if json {
+                println!("{}", json!({"ok": true, "entries": n}));
+            } else {
+                println!("audit log intact: {n} entries, hash chain verified from the first");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if json {
+                println!("{}", json!({"ok": false, "error": e.to_string()}));
+            } else {
+                eprintln!("audit log TAMPERED: {e}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `firebreak cases list|tick`.
+pub fn cases_command(
+    config: &Config,
+    cases: Arc<dyn CaseStore>,
+    action: CasesAction,
+) -> Result<ExitCode> {
+    let inbox = Inbox::new(cases, config.inbox.inbox_config(), Arc::new(SystemClock));
+    match action {
+        CasesAction::List {
+            status,
+            limit,
+            json,
+        } => {
+            let mut statuses = Vec::new();
+            for s in status.iter().flat_map(|s| s.split(',')).map(str::trim) {
+                statuses.push(CaseStatus::parse(s).ok_or_else(|| {
+                    anyhow!("--status {s:?} is unknown; use new, acknowledged, in_progress, resolved or closed")
+                })?);
+            }
+            let q = CaseQuery {
+                statuses,
+                limit,
+                ..CaseQuery::default()
+            };
+            let list = inbox.list(&q)?;
+            let now = inbox.now();
+            if json {
+                for c in &list {
+                    println!("{}", serde_json::to_string(c)?);
+                }
+            } else {
+                println!(
+                    "{:>6}  {:<3} {:<12} {:<22} {:<10} {:>9}  {}",
+                    "case", "pri", "status", "author", "assignee", "due in", "mentions"
+                );
+                for c in &list {
+                    let due = firebreak_respond::inbox::countdown(c, now)
+                        .map(|(_, s)| format_secs(s))
+                        .unwrap_or_else(|| "-".into());
+                    println!(
+                        "{:>6}  {:<3} {:<12} {:<22} {:<10} {:>9}  {}{}",
+                        c.id,
+                        c.priority.as_str(),
+                        c.status.as_str(),
+                        c.author_handle.as_deref().unwrap_or(&c.author_key),
+                        c.assignee.as_deref().unwrap_or("-"),
+                        due,
+                        c.mentions.len(),
+                        if c.dont_feed { "  (don't feed)" } else { "" }
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CasesAction::Tick { json } => {
+            let events = inbox.tick()?;
+            for e in &events {
+                if json {
+                    println!("{}", serde_json::to_string(e)?);
+                } else {
+                    println!("case {}: {} (due {})", e.case_id, e.kind, e.due);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn format_secs(s: i64) -> String {
+    let sign = if s < 0 { "-" } else { "" };
+    let s = s.abs();
+    if s >= 3600 {
+        format!("{sign}{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{sign}{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+pub struct ModerateArgs {
+    pub action: ModerationArg,
+    pub mention: Option<String>,
+    pub author: Option<String>,
+    pub hide_reason: Option<String>,
+    pub reason: String,
+    pub actor: String,
+    pub approver: Option<String>,
+}
+
+fn agent_actor(config: &Config, name: &str) -> Option<Actor> {
+    config
+        .inbox
+        .agents
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| Actor::new(&a.name, a.role))
+}
+
+/// `firebreak moderate`: the same guardrails as the API. Exit 0 when allowed, 2 when an
+/// approver is needed, 1 when refused.
+pub fn moderate(config: &Config, (store, cases): Stores, a: ModerateArgs) -> Result<ExitCode> {
+    let inbox = Inbox::new(cases, config.inbox.inbox_config(), Arc::new(SystemClock));
+    // An unknown name is still audited (as an agent): refusals must leave a trace.
+    let who = agent_actor(config, &a.actor).unwrap_or_else(|| Actor::new(&a.actor, Role::Agent));
+    let approver = match &a.approver {
+        None => None,
+        Some(n) => Some(
+            agent_actor(config, n)
+                .ok_or_else(|| anyhow!("--approver {n:?} is not an agent of [inbox.agents]"))?,
+        ),
+    };
+    let hide_reason = match a.hide_reason.as_deref() {
+        None => None,
+        Some(r) => Some(HideReason::parse(r).ok_or_else(|| {
+            anyhow!("--hide-reason {r:?} is not allowed; hiding is only for spam, illegal or personal_data")
+        })?),
+    };
+    let action = match a.action {
+        ModerationArg::Delete => ModerationAction::Delete,
+        ModerationArg::Hide => ModerationAction::Hide,
+        ModerationArg::Block => ModerationAction::Block,
+    };
+    let target =
+        firebreak_server::moderation_target(&inbox, store.as_ref(), action, a.mention, a.author)
+            .map_err(|e| anyhow!("{e}"))?;
+    let verdict = inbox.moderate(ModerationRequest {
+        action,
+        target,
+        hide_reason,
+        reason: a.reason,
+        requested_by: who,
+        approver,
+    })?;
+    Ok(match verdict {
+        Verdict::Refused { why } => {
+            eprintln!("refused: {why}\n(the request is recorded in the audit log)");
+            ExitCode::FAILURE
+        }
+        Verdict::NeedsApproval { why } => {
+            eprintln!("not done yet: {why}; ask again with --approver NAME");
+            ExitCode::from(2)
+        }
+        Verdict::Allowed(_) => {
+            println!("allowed and recorded in the audit log");
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// Complaints used by the burst benchmark and its test, in the five languages.
+const BURST_TEXTS: &[&str] = &[
+    "il pacco non è mai arrivato, è una vergogna, nessuno risponde",
+    "ordine in ritardo di due settimane e il servizio clienti mi ha trattato malissimo",
+    "el pedido nunca llegó y nadie me contesta, es una vergüenza",
+    "me cobraron dos veces y el soporte no hace nada, estoy harto",
+    "paczka nie dotarła od dwóch tygodni, obsługa klienta nie odpowiada, skandal",
+    "czajnik przyszedł zepsuty, żądam zwrotu pieniędzy",
+    "das Paket ist seit zwei Wochen nicht angekommen und niemand antwortet, unverschämt",
+    "der Wasserkocher kam kaputt an, ich will mein Geld zurück",
+    "my order never arrived and support keeps ignoring me, this is a disgrace",
+    "the kettle arrived broken and nobody answers my emails, terrible service",
+];
+
+/// A burst of `count` negative mentions from distinct authors over `minutes`.
+pub fn burst(count: u64, minutes: u64, start: chrono::DateTime<chrono::Utc>) -> Vec<Mention> {
+    let span_ms = (minutes.max(1) * 60_000) as i64;
+    (0..count)
+        .map(|i| {
+            let text = BURST_TEXTS[(i as usize) % BURST_TEXTS.len()];
+            Mention {
+                id: MentionId::new(format!("burst:{i}")),
+                platform: "mastodon".parse().unwrap_or_else(|_| unreachable!()),
+                channel: ChannelId::new("@brand"),
+                kind: MentionKind::Mention,
+                created_at: start
+                    + chrono::Duration::milliseconds(span_ms * i as i64 / count.max(1) as i64),
+                author: Author {
+                    id: AuthorId::new(format!("a{i}")),
+                    handle: Some(format!("@user{i}")),
+                    followers: (i * 7919) % 50_000,
+                    verified: false,
+                },
+                text: format!("@brand {text} #{i}"),
+                lang: None,
+                in_reply_to: None,
+                reshare_of: None,
+                url: None,
+                analysis: None,
+            }
+        })
+        .collect()
+}
+
+/// `firebreak bench inbox`.
+pub async fn bench(
+    config: &Config,
+    db: Option<String>,
+    count: u64,
+    minutes: u64,
+    json: bool,
+) -> Result<ExitCode> {
+    if count == 0 {
+        bail!("--count must be at least 1");
+    }
+    let tmp = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let url = db.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("inbox.db").display()));
+    let (store, cases) = crate::commands::open_stores(url).await?;
+    let mut config = config.clone();
+    config.analysis.enabled = true;
+    let inbox = Arc::new(Inbox::new(
+        cases.clone(),
+        config.inbox.inbox_config(),
+        Arc::new(SystemClock),
+    ));
+    let components: Components =
+        crate::commands::components(&config, store.clone(), Vec::new(), Some(inbox.clone()))?;
+    let mentions = burst(
+        count,
+        minutes,
+        chrono::Utc::now() - chrono::Duration::minutes(minutes as i64),
+    );
+    let started = std::time::Instant::now();
+    let pipeline = Pipeline::start(config.pipeline(), components);
+    // Arrive in small batches, as a live stream does.
+    for chunk in mentions.chunks(100) {
+        pipeline.submit(chunk.to_vec()).await?;
+    }
+    let report = pipeline.shutdown().await?;
+    let ingest_secs = started.elapsed().as_secs_f64();
+    let figures = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
+        let mut in_cases = 0u64;
+        let mut needing = 0u64;
+        for m in &mentions {
+            let stored = store
+                .get_mention(&m.id)?
+                .ok_or_else(|| anyhow!("mention {} was not stored", m.id))?;
+            if firebreak_respond::priority::needs_response(&stored.mention).is_some() {
+                needing += 1;
+                if cases.case_of_mention(&m.id)?.is_some() {
+                    in_cases += 1;
+                }
+            }
+        }
+        let all = CaseQuery::default();
+        let total = cases.count_cases(&all)?;
+        let mut by_priority = serde_json::Map::new();
+        for p in firebreak_respond::Priority::ALL {
+            let n = cases
+                .list_cases(&CaseQuery {
+                    limit: 1000,
+                    ..CaseQuery::default()
+                })?
+                .iter()
+                .filter(|c| c.priority == p)
+                .count();
+            by_priority.insert(p.as_str().into(), json!(n));
+        }
+        // The first page of the queue, as the inbox page asks for it.
+        let mut times = Vec::with_capacity(200);
+        for i in 0..200 {
+            let t = std::time::Instant::now();
+            let page = inbox.list(&CaseQuery {
+                limit: 50,
+                offset: (i % 4) * 50,
+                ..CaseQuery::default()
+            })?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            if page.is_empty() {
+                bail!("the queue is empty");
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+        Ok(json!({
+            "mentions": count,
+            "stored": report.inserted,
+            "needing_response": needing,
+            "in_cases": in_cases,
+            "open_cases": total,
+            "first_page_priorities": by_priority,
+            "ingest_seconds": ingest_secs,
+            "list_ms_p50": pct(0.5),
+            "list_ms_p95": pct(0.95),
+            "list_ms_max": pct(1.0),
+        }))
+    })
+    .await??;
+    if json {
+        println!("{figures}");
+    } else {
+        println!(
+            "{} negative mentions over {} min: {} stored, {} need a response, {} of them in cases ({} open cases); \
+             pipeline with analysis and inbox {:.2}s; inbox first page p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+            count,
+            minutes,
+            figures["stored"],
+            figures["needing_response"],
+            figures["in_cases"],
+            figures["open_cases"],
+            ingest_secs,
+            figures["list_ms_p50"].as_f64().unwrap_or(f64::NAN),
+            figures["list_ms_p95"].as_f64().unwrap_or(f64::NAN),
+            figures["list_ms_max"].as_f64().unwrap_or(f64::NAN),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
