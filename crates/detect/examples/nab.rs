@@ -25,8 +25,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let pname = flag("--profile").unwrap_or_else(|| "standard".into());
     let prof = nab::Profile::by_name(&pname).ok_or("unknown profile")?;
+    // `--burst JSON`: override BurstConfig fields (experiments; the reported
+    // figures use the defaults).
+    let mut cfg = serde_json::to_value(firebreak_detect::BurstConfig::default())?;
+    if let Some(json) = flag("--burst") {
+        let patch: serde_json::Value = serde_json::from_str(&json)?;
+        if let (Some(b), Some(p)) = (cfg.as_object_mut(), patch.as_object()) {
+            for (k, v) in p {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let cfg: firebreak_detect::BurstConfig = serde_json::from_value(cfg)?;
     let (files, raw, windows, score, rows) =
-        nab::evaluate_dir(&dir, &dir.join("labels_realTweets.json"), prof)?;
+        nab::evaluate_dir_with(&dir, &dir.join("labels_realTweets.json"), prof, &cfg)?;
     println!("| file | raw | windows | detected | fp rows |\n|---|---|---|---|---|");
     for f in &files {
         println!(

@@ -15,8 +15,10 @@
 //!   near-duplicates (Jaccard ≥ `near_duplicate`) of a template that is itself
 //!   rare (Poisson tail < `max_p_value` and ≥ `min_excess_ratio` × expected),
 //!   share ≥ `min_shared_rare_terms` rare terms, or sit in the same thread.
+//!   The template of near-duplicates must be new (its rarest term rare).
 //!   A mention linked to `min_authors` authors in all, `min_complaints` of them
-//!   complaining, pages once the channel is `warm_up_hours` old.
+//!   complaining about the brand (naming the channel, where the channel's
+//!   mentions usually do), pages once the channel is `warm_up_hours` old.
 //! * **Amplification**: a multiplier (followers ≥ max(`multiplier_min_followers`,
 //!   `multiplier_ratio` × the channel's median followers) or verified) posting,
 //!   replying to or resharing a negative mention; and the reply/reshare velocity
@@ -55,8 +57,9 @@ pub struct DetectConfig {
     pub window_minutes: i64,
     /// Distinct authors of near-duplicate negative mentions needed to page.
     pub min_authors: usize,
-    /// Of the linked authors, at least this many must complain (analysis
-    /// intent "complaint", a complaint category, or toxicity).
+    /// Of the linked authors, at least this many (at most all of those
+    /// required) must complain about the brand: analysis intent "complaint",
+    /// a complaint category or toxicity, in a text that names the channel.
     pub min_complaints: usize,
     /// A term is rare when its expected count in the window (from the
     /// channel's background) is below this.
@@ -133,7 +136,7 @@ impl Default for DetectConfig {
         DetectConfig {
             window_minutes: 120,
             min_authors: 3,
-            min_complaints: 2,
+            min_complaints: 3,
             rare_expected: 0.1,
             min_shared_rare_terms: 2,
             category_min_authors: 3,
@@ -257,6 +260,8 @@ struct Incident {
 #[derive(Debug, Clone)]
 struct ThreadInfo {
     negative: bool,
+    /// A complaint about the brand (a plain reshare endorses it).
+    complaint: bool,
     terms: Vec<String>,
 }
 
@@ -290,6 +295,8 @@ struct Channel {
     followers: Vec<u64>,
     median_followers: u64,
     seen: u64,
+    /// Mentions whose text names the channel (handle or name).
+    named: u64,
     first_seen: Option<DateTime<Utc>>,
     max_time: Option<DateTime<Utc>>,
     incidents: Vec<Incident>,
@@ -328,6 +335,7 @@ impl Channel {
             followers: Vec::new(),
             median_followers: 0,
             seen: 0,
+            named: 0,
             first_seen: None,
             max_time: None,
             incidents: Vec::new(),
@@ -475,6 +483,18 @@ pub fn is_own_account(m: &Mention) -> bool {
             || norm(m.author.id.as_str()) == channel)
 }
 
+/// Whether `text` names the channel (its handle, with or without `@`, any case).
+pub fn names_channel(text: &str, channel: &str) -> bool {
+    let handle = channel.trim().trim_start_matches('@');
+    if handle.is_empty() {
+        return true;
+    }
+    let hb = handle.as_bytes();
+    text.as_bytes()
+        .windows(hb.len())
+        .any(|w| w.eq_ignore_ascii_case(hb))
+}
+
 fn is_multiplier(cfg: &DetectConfig, ch: &Channel, followers: u64, verified: bool) -> bool {
     let by_ratio = (ch.median_followers.max(1) as f64 * cfg.multiplier_ratio) as u64;
     verified || followers >= cfg.multiplier_min_followers.max(by_ratio)
@@ -521,6 +541,15 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         }
         None => true,
     };
+    // A complaint is about the brand: it names the channel (a plain reshare
+    // inherits below). Posts that merely land in the channel's stream
+    // (keyword matches, side conversations) do not count as complaints.
+    // Only where the channel's mentions usually name it (a handle-addressed
+    // stream, not an opaque channel id).
+    let named = names_channel(&m.text, &ch.name);
+    ch.named += u64::from(named);
+    let addressed_stream = ch.seen < 100 || ch.named * 5 >= ch.seen;
+    complaint = complaint && (named || !addressed_stream);
     // A plain reshare carries what it reshares: the parent when known, else
     // the thread's negative replies seen so far.
     let mut inherited_terms: Option<Vec<String>> = None;
@@ -530,6 +559,7 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
             Some(p) if p.negative => {
                 pol = Polarity::Negative;
                 inherited_terms = Some(p.terms.clone());
+                complaint = p.complaint;
             }
             Some(_) => {}
             None => {
@@ -557,6 +587,7 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         m.id.as_str().to_string(),
         ThreadInfo {
             negative,
+            complaint: negative && complaint,
             terms: if negative { terms.clone() } else { Vec::new() },
         },
     );
@@ -755,7 +786,8 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     // routine complaints repeat every day and are part of the baseline.
     let template_lambda = terms.iter().map(&expected).fold(f64::INFINITY, f64::min);
     let dup_raw = dup_authors.len() + 1;
-    let dup_n = if poisson_tail(dup_raw, template_lambda) < cfg.max_p_value
+    let dup_n = if template_lambda < cfg.rare_expected
+        && poisson_tail(dup_raw, template_lambda) < cfg.max_p_value
         && dup_raw as f64 >= cfg.min_excess_ratio * template_lambda
     {
         dup_raw
@@ -789,11 +821,16 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         }
         _ => false,
     };
+    // Linked authors needed: fewer when a multiplier or a fast thread
+    // amplifies the topic; of those, `min_complaints` (at most all of them)
+    // must complain about the brand.
+    let need = if amplified_now {
+        cfg.min_authors_amplified.min(cfg.min_authors)
+    } else {
+        cfg.min_authors
+    };
     let pages = warm
-        && (category_burst || complaints >= cfg.min_complaints)
-        && (category_burst
-            || linked_n >= cfg.min_authors
-            || (amplified_now && linked_n >= cfg.min_authors_amplified));
+        && (category_burst || (linked_n >= need && complaints >= cfg.min_complaints.min(need)));
     // Terms of this mention ranked: shared rare terms by support, then the rest.
     let mut my_terms: Vec<(usize, usize, String)> = terms
         .iter()
@@ -994,13 +1031,13 @@ fn volume_step(
     // Early firing inside a bucket (latency): peek at the partial bucket.
     if !ch.all_burst.warming_up()
         && !ch.all_burst.held_off()
-        && ch.all_burst.peek(ch.all_count) > cfg.burst.threshold
+        && ch.all_burst.peek(ch.all_count) > ch.all_burst.threshold()
     {
         fired_all = true;
     }
     if !ch.neg_burst.warming_up()
         && !ch.neg_burst.held_off()
-        && ch.neg_burst.peek(ch.neg_count) > cfg.burst.threshold
+        && ch.neg_burst.peek(ch.neg_count) > ch.neg_burst.threshold()
     {
         fired_neg = true;
     }
@@ -1521,6 +1558,72 @@ mod tests {
         );
         // The default is not disabled (guards the setting the figures use).
         assert_eq!(DetectConfig::default().category_min_authors, 3);
+    }
+
+    /// Chatter that names the brand, as on a handle-addressed channel.
+    fn addressed_background(s: &mut Stream, from_min: i64, to_min: i64) {
+        let mut i = from_min;
+        let mut k = 0u64;
+        while i < to_min {
+            k += 1;
+            let text = format!(
+                "@brand talking about topic{} and thing{}",
+                k % 97,
+                (k * 7) % 89
+            );
+            s.push(i, &format!("bg{k}"), 100, &text, "mention", None);
+            i += 10;
+        }
+    }
+
+    #[test]
+    fn copies_that_do_not_name_the_brand_are_not_complaints_about_it() {
+        let mut s = Stream::new();
+        addressed_background(&mut s, 0, 48 * 60);
+        let t0 = 48 * 60;
+        // A side conversation copied by three authors: negative, but not about @brand.
+        for (i, a) in ["p1", "p2", "p3", "p4"].iter().enumerate() {
+            s.push(
+                t0 + 5 * i as i64,
+                a,
+                100,
+                "@someone the referee was terrible, a broken useless match",
+                "mention",
+                None,
+            );
+        }
+        assert!(s.crisis_alerts().is_empty(), "{:?}", s.crisis_alerts());
+        // The same wave addressed to the brand pages at the third author.
+        for (i, a) in ["c1", "c2", "c3"].iter().enumerate() {
+            s.push(
+                t0 + 60 + 5 * i as i64,
+                a,
+                100,
+                "@brand the charger melted, terrible broken product",
+                "mention",
+                None,
+            );
+        }
+        assert_eq!(s.crisis_alerts().len(), 1);
+    }
+
+    #[test]
+    fn a_recurring_template_is_not_news() {
+        let mut s = Stream::new();
+        let text = "@brand the app is terrible again, broken login page";
+        // The same complaint shows up every three hours (part of the baseline).
+        for h in 0..48 {
+            addressed_background(&mut s, h * 60, h * 60 + 60);
+            if h % 3 == 2 {
+                s.push(h * 60 + 3, &format!("r{h}"), 100, text, "mention", None);
+            }
+        }
+        assert!(s.crisis_alerts().is_empty());
+        let t0 = 48 * 60;
+        for (i, a) in ["x1", "x2", "x3"].iter().enumerate() {
+            s.push(t0 + 10 * i as i64, a, 100, text, "mention", None);
+        }
+        assert!(s.crisis_alerts().is_empty(), "{:?}", s.crisis_alerts());
     }
 
     #[test]

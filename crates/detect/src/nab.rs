@@ -273,6 +273,22 @@ pub fn evaluate_dir(
     labels: &Path,
     prof: Profile,
 ) -> Result<(Vec<FileResult>, f64, usize, f64, Vec<(String, String, f64)>), NabError> {
+    evaluate_dir_with(
+        data_dir,
+        labels,
+        prof,
+        &crate::volume::BurstConfig::default(),
+    )
+}
+
+/// As [`evaluate_dir`], with other volume-detector settings (experiments).
+#[allow(clippy::type_complexity)]
+pub fn evaluate_dir_with(
+    data_dir: &Path,
+    labels: &Path,
+    prof: Profile,
+    cfg: &crate::volume::BurstConfig,
+) -> Result<(Vec<FileResult>, f64, usize, f64, Vec<(String, String, f64)>), NabError> {
     let windows = read_windows(labels)?;
     let mut detections: HashMap<String, HashSet<NaiveDateTime>> = HashMap::new();
     let mut rows_out = Vec::new();
@@ -282,7 +298,7 @@ pub fn evaluate_dir(
             continue;
         }
         let rows = crate::series::read_csv(&p).map_err(|e| NabError::Format(e.to_string()))?;
-        let scores = crate::series::score_series(&rows);
+        let scores = crate::series::score_values_with(cfg.clone(), rows.iter().map(|r| r.1));
         let set = detections.entry(file.clone()).or_default();
         for ((t, _), s) in rows.iter().zip(scores) {
             if s >= 0.5 {

@@ -14,8 +14,13 @@ pub fn score_series(rows: &[(String, f64)]) -> Vec<f64> {
 
 /// As [`score_series`], from the values alone.
 pub fn score_values(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
-    let mut det = BurstDetector::new(BurstConfig::default());
-    let threshold = det.config().threshold;
+    score_values_with(BurstConfig::default(), values)
+}
+
+/// As [`score_values`], with other detector settings (experiments only: the
+/// reported NAB figures use the defaults).
+pub fn score_values_with(cfg: BurstConfig, values: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut det = BurstDetector::new(cfg);
     values
         .into_iter()
         .map(|v| {
@@ -23,7 +28,7 @@ pub fn score_values(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
             if s.detection {
                 1.0
             } else {
-                (0.49 * s.z / threshold).clamp(0.0, 0.49)
+                (0.49 * s.z / det.threshold()).clamp(0.0, 0.49)
             }
         })
         .collect()

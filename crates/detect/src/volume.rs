@@ -41,6 +41,12 @@ pub struct BurstConfig {
     pub hold_off: usize,
     /// Buckets observed before any detection (learning the baseline).
     pub warm_up: usize,
+    /// Days of daily peak z kept for the channel's typical burst size.
+    pub peak_days: usize,
+    /// A detection also needs z above this many times the median daily peak
+    /// z of the last `peak_days` days (0 disables): a channel whose volume
+    /// bursts every day needs a bigger burst to be unusual.
+    pub peak_ratio: f64,
 }
 
 impl Default for BurstConfig {
@@ -55,6 +61,8 @@ impl Default for BurstConfig {
             threshold: 4.0,
             hold_off: 288,
             warm_up: 288,
+            peak_days: 14,
+            peak_ratio: 1.5,
         }
     }
 }
@@ -81,6 +89,12 @@ pub struct BurstDetector {
     season: Vec<Option<f64>>,
     index: u64,
     last_detection: Option<u64>,
+    /// Largest z of the current day.
+    day_max: f64,
+    /// Daily peak z of the last `peak_days` days.
+    peaks: std::collections::VecDeque<f64>,
+    /// Median of `peaks`.
+    peak_ref: f64,
 }
 
 impl BurstDetector {
@@ -96,6 +110,9 @@ impl BurstDetector {
             season: vec![None; slots],
             index: 0,
             last_detection: None,
+            day_max: f64::NEG_INFINITY,
+            peaks: std::collections::VecDeque::new(),
+            peak_ref: 0.0,
         }
     }
 
@@ -131,6 +148,12 @@ impl BurstDetector {
         }
     }
 
+    /// The z a bucket must exceed to be a detection now: the configured
+    /// threshold, or `peak_ratio` × the median daily peak z when higher.
+    pub fn threshold(&self) -> f64 {
+        self.cfg.threshold.max(self.cfg.peak_ratio * self.peak_ref)
+    }
+
     /// Whether the detector is still learning its baseline.
     pub fn warming_up(&self) -> bool {
         self.index < self.cfg.warm_up as u64
@@ -148,6 +171,18 @@ impl BurstDetector {
         } else {
             0.0
         };
+        // A new day: remember yesterday's peak z (the channel's usual burst size).
+        let per_day = self.cfg.buckets_per_day.max(1) as u64;
+        if self.index > 0 && self.index.is_multiple_of(per_day) && self.cfg.peak_days > 0 {
+            self.peaks.push_back(self.day_max);
+            if self.peaks.len() > self.cfg.peak_days {
+                self.peaks.pop_front();
+            }
+            let mut p: Vec<f64> = self.peaks.iter().copied().collect();
+            p.sort_by(f64::total_cmp);
+            self.peak_ref = p[p.len() / 2].max(0.0);
+            self.day_max = f64::NEG_INFINITY;
+        }
         let n = self.cfg.smooth_buckets.max(1);
         self.window.push_back(count);
         self.window_sum += count;
@@ -161,7 +196,8 @@ impl BurstDetector {
         let expected = level + self.cfg.season_weight * offset;
         let z = (y - expected) / (self.scale * 1.25).max(self.cfg.min_scale);
         let detection =
-            self.index >= self.cfg.warm_up as u64 && z > self.cfg.threshold && !self.held_off();
+            self.index >= self.cfg.warm_up as u64 && z > self.threshold() && !self.held_off();
+        self.day_max = self.day_max.max(z);
         if detection {
             self.last_detection = Some(self.index);
         }
@@ -236,6 +272,25 @@ mod tests {
             .map(|i| 30.0 * (1.0 + i as f64 / 2880.0))
             .collect();
         assert!(run(&counts).iter().all(|s| !s.detection));
+    }
+
+    #[test]
+    fn a_channel_that_bursts_daily_needs_a_bigger_burst() {
+        // Quiet at 20 a bucket, with a daily two-hour surge to 60.
+        let mut counts: Vec<f64> = (0..288 * 20)
+            .map(|i| if (i % 288) < 24 { 60.0 } else { 20.0 })
+            .collect();
+        let usual = run(&counts);
+        let late: Vec<usize> = (288 * 16..counts.len())
+            .filter(|&i| usual[i].detection)
+            .collect();
+        assert!(late.is_empty(), "the usual daily surge fired at {late:?}");
+        // A surge far beyond the usual one still fires.
+        for c in counts.iter_mut().skip(288 * 18 + 100).take(24) {
+            *c = 400.0;
+        }
+        let big = run(&counts);
+        assert!((288 * 18 + 100..288 * 18 + 124).any(|i| big[i].detection));
     }
 
     #[test]
