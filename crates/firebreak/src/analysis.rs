@@ -37,6 +37,17 @@ impl Transform for AnalyzeMentions {
 /// Loads the embedded model, or the one in `dir` (written by `firebreak train`),
 /// with the transformer sentiment backend when `transformer` names a model directory.
 pub fn load(dir: Option<&Path>, transformer: Option<&Path>) -> Result<Arc<Analyzer>> {
+    // The embedded model is loaded once per process (the pipeline and the linter share it).
+    static EMBEDDED: std::sync::OnceLock<Arc<Analyzer>> = std::sync::OnceLock::new();
+    if dir.is_none() && transformer.is_none() {
+        if let Some(a) = EMBEDDED.get() {
+            return Ok(a.clone());
+        }
+        let a = Arc::new(
+            Analyzer::load_default().context("cannot load the embedded analysis model")?,
+        );
+        return Ok(EMBEDDED.get_or_init(|| a).clone());
+    }
     let analyzer = match dir {
         Some(dir) => Analyzer::load_from_dir(dir)
             .with_context(|| format!("cannot load the analysis model from {}", dir.display()))?,
@@ -154,4 +165,50 @@ pub fn eval(data: &Path, models: Option<&Path>, transformer: Option<&Path>) -> R
         firebreak_analyze::eval::evaluate_all(data, &analyzer).context("evaluation failed")?;
     println!("{report}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The reply linter, with the configured analyzer for language identification.
+pub fn linter(config: &crate::config::Config) -> Result<Arc<firebreak_respond::lint::Linter>> {
+    let analyzer = load(config.analysis.models_dir.as_deref(), None)?;
+    Ok(Arc::new(firebreak_respond::lint::Linter::new(Some(analyzer))))
+}
+
+/// `firebreak lint-reply`: prints the findings; exits 1 when there are any.
+pub fn lint_reply(
+    config: &crate::config::Config,
+    text: &str,
+    ctx: &firebreak_respond::lint::LintContext,
+    json: bool,
+) -> Result<std::process::ExitCode> {
+    if text.trim().is_empty() {
+        anyhow::bail!("the draft is empty: give the reply text as the argument");
+    }
+    let linter = linter(config)?;
+    let findings = linter.lint(text, ctx);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&firebreak_respond::lint::LintOutput {
+                findings: findings.clone()
+            })?
+        );
+    } else if findings.is_empty() {
+        println!("no findings");
+    } else {
+        let chars: Vec<char> = text.chars().collect();
+        for f in &findings {
+            let span: String = chars
+                .get(f.start..f.end.min(chars.len()))
+                .map(|c| c.iter().collect())
+                .unwrap_or_default();
+            println!("{} [{}..{}] {:?}", f.rule.id(), f.start, f.end, span);
+            println!("  {}", f.message);
+            println!("  fix: {}", f.suggestion);
+        }
+    }
+    Ok(if findings.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
 }

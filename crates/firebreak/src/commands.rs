@@ -145,6 +145,29 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Detect {
             what: DetectWhat::Series { file },
         } => tokio::task::spawn_blocking(move || crate::detection::detect_series(&file)).await?,
+        Command::LintReply {
+            lang,
+            customer_lang,
+            at_fault,
+            troll,
+            private,
+            json,
+            text,
+        } => {
+            let ctx = firebreak_respond::lint::LintContext {
+                lang,
+                customer_lang,
+                at_fault,
+                troll,
+                public: !private,
+                ..Default::default()
+            };
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::analysis::lint_reply(&config, &text, &ctx, json)
+            })
+            .await?
+        }
         Command::Audit {
             action: AuditAction::Verify { json },
         } => {
@@ -344,7 +367,7 @@ async fn import(
         progress: !quiet && !json,
         stop: Some(stop_on_ctrl_c()),
     });
-    let inbox = crate::inbox::open(config, cases);
+    let inbox = crate::inbox::open(config, cases)?;
     let (source, report) = run_input(config, store, input, Vec::new(), inbox).await?;
     let secs = start.elapsed().as_secs_f64();
     if json {
@@ -399,7 +422,7 @@ async fn replay(
         tempfile::tempdir().context("cannot create a temporary directory for the replay store")?;
     let url = db.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("replay.db").display()));
     let (store, cases) = open_stores(url).await?;
-    let inbox = crate::inbox::open(config, cases);
+    let inbox = crate::inbox::open(config, cases)?;
     // Without --alerts-out the alerts are logged (stderr).
     let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
     if let Some(path) = &alerts_out {
@@ -490,7 +513,7 @@ async fn demo(
     load_only: bool,
 ) -> Result<ExitCode> {
     let (store, cases) = open_stores(db.clone()).await?;
-    let inbox = crate::inbox::open(config, cases.clone());
+    let inbox = crate::inbox::open(config, cases.clone())?;
     let input = Input::Bytes {
         name: "velora-crisis.jsonl".into(),
         data: DEMO_CRISIS,
@@ -533,7 +556,7 @@ async fn serve(
         }
     })?;
     let local = listener.local_addr()?;
-    let inbox = crate::inbox::open(config, cases);
+    let inbox = crate::inbox::open(config, cases)?;
     let pipeline = Pipeline::start(
         config.pipeline(),
         components(
@@ -551,6 +574,7 @@ async fn serve(
         ingest: pipeline.sender(),
         settings: Arc::new(config.server_settings()),
         inbox,
+        linter: Some(crate::analysis::linter(config)?),
     };
     let app = firebreak_server::router(state);
     println!(

@@ -14,14 +14,19 @@ use crate::config::Config;
 
 /// The inbox for this configuration, or `None` when it is off. Cases need analysis
 /// (intent, sentiment, toxicity), so the inbox is off when analysis is.
-pub fn open(config: &Config, cases: Arc<dyn CaseStore>) -> Option<Arc<Inbox>> {
-    (config.inbox.enabled && config.analysis.enabled).then(|| {
-        Arc::new(Inbox::new(
-            cases,
-            config.inbox.inbox_config(),
-            Arc::new(SystemClock),
-        ))
-    })
+pub fn open(config: &Config, cases: Arc<dyn CaseStore>) -> anyhow::Result<Option<Arc<Inbox>>> {
+    if !(config.inbox.enabled && config.analysis.enabled) {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(for_cli(config, cases)?)))
+}
+
+/// An inbox with the reply linter, for one command.
+fn for_cli(config: &Config, cases: Arc<dyn CaseStore>) -> anyhow::Result<Inbox> {
+    Ok(
+        Inbox::new(cases, config.inbox.inbox_config(), Arc::new(SystemClock))
+            .with_linter(crate::analysis::linter(config)?),
+    )
 }
 
 /// Turns each committed batch of new mentions into cases.
@@ -142,7 +147,7 @@ pub fn cases_command(
     cases: Arc<dyn CaseStore>,
     action: CasesAction,
 ) -> Result<ExitCode> {
-    let inbox = Inbox::new(cases, config.inbox.inbox_config(), Arc::new(SystemClock));
+    let inbox = for_cli(config, cases)?;
     match action {
         CasesAction::List {
             status,
@@ -236,7 +241,7 @@ fn agent_actor(config: &Config, name: &str) -> Option<Actor> {
 /// `firebreak moderate`: the same guardrails as the API. Exit 0 when allowed, 2 when an
 /// approver is needed, 1 when refused.
 pub fn moderate(config: &Config, (store, cases): Stores, a: ModerateArgs) -> Result<ExitCode> {
-    let inbox = Inbox::new(cases, config.inbox.inbox_config(), Arc::new(SystemClock));
+    let inbox = for_cli(config, cases)?;
     // An unknown name is still audited (as an agent): refusals must leave a trace.
     let who = agent_actor(config, &a.actor).unwrap_or_else(|| Actor::new(&a.actor, Role::Agent));
     let approver = match &a.approver {

@@ -57,6 +57,30 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Check a draft reply: promises, excuses, tone, apology, private channel, personal
+    /// data, language, duplicates, trolls. Exits 1 when it finds something.
+    LintReply {
+        /// The draft's language, when the text is too short to tell.
+        #[arg(long)]
+        lang: Option<String>,
+        /// The customer's language (for language_mismatch).
+        #[arg(long)]
+        customer_lang: Option<String>,
+        /// The brand is at fault: the draft must apologise.
+        #[arg(long)]
+        at_fault: bool,
+        /// The mention answered is a troll's.
+        #[arg(long)]
+        troll: bool,
+        /// The reply is private (DM, email): personal data is allowed there.
+        #[arg(long)]
+        private: bool,
+        /// Print {"findings":[{"rule","start","end","message","suggestion"}]}.
+        #[arg(long)]
+        json: bool,
+        /// The draft.
+        text: String,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]

@@ -365,3 +365,89 @@ fn a_burst_of_ten_thousand_negative_mentions_all_become_prioritised_cases() {
     assert_eq!(f["in_cases"], 10000, "nothing lost: {f}");
     assert_eq!(f["open_cases"], 10000, "{f}");
 }
+
+#[test]
+fn lint_reply_prints_the_findings_as_json_and_exits_1() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = run(firebreak(dir.path()).args([
+        "lint-reply",
+        "--customer-lang",
+        "it",
+        "--at-fault",
+        "--json",
+        "Non è colpa nostra. Garantiamo che non succederà mai più.",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = stdout_json(&out);
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"excuse") && rules.contains(&"promise") && rules.contains(&"missing_apology"), "{v}");
+    let f = &v["findings"][0];
+    for key in ["rule", "start", "end", "message", "suggestion"] {
+        assert!(!f[key].is_null(), "{key} missing in {f}");
+    }
+    let clean = run(firebreak(dir.path()).args([
+        "lint-reply",
+        "--customer-lang",
+        "it",
+        "--json",
+        "Ci dispiace molto per il disagio: ti scriviamo in privato per risolvere.",
+    ]));
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout_json(&clean));
+    assert_eq!(stdout_json(&clean), json!({"findings": []}));
+}
+
+#[tokio::test]
+async fn replies_are_linted_and_personal_data_is_never_posted_in_public() {
+    let (dir, db) = setup();
+    let server = Server::start(dir.path(), &db, &[]);
+    let client = Client::new();
+    let cases: Value = client
+        .get(format!("{}/api/v1/cases?status=new", server.base))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let id = cases["cases"][0]["id"].as_i64().expect("id");
+    let post = |text: &str, private: bool| {
+        let mut b = json!({"text": text});
+        if private {
+            b["private_channel"] = json!("email");
+        }
+        client
+            .post(format!("{}/api/v1/cases/{id}/replies", server.base))
+            .header("x-firebreak-user", "giulia")
+            .json(&b)
+            .send()
+    };
+    let leak = "Gentile cliente, la contatteremo al numero +39 333 1234567 o a mario.rossi@example.com";
+    let refused = post(leak, false).await.expect("post");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let why: Value = refused.json().await.expect("json");
+    assert!(why["error"].as_str().is_some_and(|e| e.contains("personal data")), "{why}");
+    // The same text in a private channel is fine, and its findings are kept with it.
+    let ok = post(leak, true).await.expect("post");
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let promise = post("Garantiamo che non succederà mai più!", false).await.expect("post");
+    assert_eq!(promise.status(), StatusCode::CREATED, "a warning, not a refusal");
+    let body: Value = promise.json().await.expect("json");
+    assert!(body["reply"]["lint"].as_array().is_some_and(|l| l.iter().any(|f| f["rule"] == "promise")), "{body}");
+    // The linter on its own, for the composer.
+    let lint: Value = client
+        .post(format!("{}/api/v1/lint", server.base))
+        .json(&json!({"text": "It's not our fault, the courier lost it.", "customer_lang": "en"}))
+        .send()
+        .await
+        .expect("lint")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(lint["findings"][0]["rule"], "excuse", "{lint}");
+    assert!(server.stop());
+}

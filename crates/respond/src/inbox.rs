@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::audit::{AuditDraft, Outcome};
 use crate::case::{author_key, Case, CaseError, CaseId, CaseReason, PrivateChannel};
 use crate::guard::{self, Actor, ModerationRequest, Role, Verdict};
+use crate::lint::{Finding, LintContext, Linter, Rule};
 use crate::priority::{self, RiskInputs};
 use crate::sla::{self, Clock, SlaKind, SlaTargets};
 use crate::store::{CaseEvent, CaseQuery, CaseStore, Delivery, Reply, StoreFailure};
@@ -67,6 +68,9 @@ pub enum InboxError {
     Store(#[from] StoreFailure),
     #[error("{0}")]
     Invalid(String),
+    /// A guardrail refused the action; the refusal is in the audit log.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// What one intake call did.
@@ -98,9 +102,9 @@ pub struct ReplyDraft {
     pub in_reply_to: Option<MentionId>,
     #[serde(default = "manual")]
     pub delivery: Delivery,
-    /// The linter's findings for the draft, kept with the reply.
+    /// The brand is at fault: the linter then requires an apology.
     #[serde(default)]
-    pub lint: serde_json::Value,
+    pub at_fault: bool,
 }
 
 fn manual() -> Delivery {
@@ -140,6 +144,7 @@ pub struct Inbox {
     config: InboxConfig,
     clock: Arc<dyn Clock>,
     velocity: Mutex<Velocity>,
+    linter: Option<Arc<Linter>>,
 }
 
 impl Inbox {
@@ -149,7 +154,51 @@ impl Inbox {
             config,
             clock,
             velocity: Mutex::new(Velocity::default()),
+            linter: None,
         }
+    }
+
+    /// Lints every reply before it is recorded: the findings are kept with the reply, and
+    /// a public reply that exposes personal data is refused.
+    pub fn with_linter(mut self, linter: Arc<Linter>) -> Inbox {
+        self.linter = Some(linter);
+        self
+    }
+
+    pub fn linter(&self) -> Option<&Arc<Linter>> {
+        self.linter.as_ref()
+    }
+
+    /// The linter's view of a draft reply on `case`.
+    pub fn lint_draft(
+        &self,
+        case: &Case,
+        text: &str,
+        public: bool,
+        at_fault: bool,
+    ) -> Result<Vec<Finding>, InboxError> {
+        let Some(linter) = &self.linter else {
+            return Ok(Vec::new());
+        };
+        let recent = if public {
+            self.store
+                .recent_public_replies(200)?
+                .into_iter()
+                .filter(|(id, _)| *id != case.id)
+                .map(|(_, t)| t)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let ctx = LintContext {
+            customer_lang: case.lang.clone(),
+            at_fault,
+            troll: case.dont_feed,
+            public,
+            recent_replies: recent,
+            ..LintContext::default()
+        };
+        Ok(linter.lint(text, &ctx))
     }
 
     pub fn store(&self) -> &Arc<dyn CaseStore> {
@@ -571,6 +620,24 @@ impl Inbox {
             }
         }
         let public = draft.private_channel.is_none();
+        let findings = self.lint_draft(&case, &draft.text, public, draft.at_fault)?;
+        if public {
+            if let Some(f) = findings.iter().find(|f| f.rule == Rule::PersonalData) {
+                let why = format!(
+                    "refused: this public reply exposes personal data ({}); send it in a private channel instead",
+                    f.message
+                );
+                self.store.append_audit(&[AuditDraft::new(
+                    now,
+                    &actor.name,
+                    "reply.send",
+                    format!("case:{id}"),
+                    Outcome::Refused,
+                    &why,
+                )])?;
+                return Err(InboxError::Refused(why));
+            }
+        }
         case.record_reply(public, now, self.config.targets.follow_up());
         let mut reply = Reply {
             id: 0,
@@ -581,7 +648,7 @@ impl Inbox {
             author: actor.name.clone(),
             at: now,
             delivery: draft.delivery,
-            lint: draft.lint,
+            lint: serde_json::to_value(&findings).unwrap_or_default(),
         };
         let detail =
             json!({"public": public, "channel": reply.private_channel, "delivery": reply.delivery});

@@ -37,6 +37,7 @@ impl From<InboxError> for ApiError {
             InboxError::Case(_) => ApiError::Conflict(e.to_string()),
             InboxError::Store(StoreFailure::Conflict(_)) => ApiError::Conflict(e.to_string()),
             InboxError::Invalid(_) => ApiError::BadRequest(e.to_string()),
+            InboxError::Refused(_) => ApiError::Forbidden(e.to_string()),
             InboxError::Store(StoreFailure::Other(_)) => ApiError::Internal(e.to_string()),
         }
     }
@@ -547,4 +548,43 @@ pub fn verify_chain(
         }
     }
     Ok(Ok(verifier.count()))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LintRequest {
+    text: String,
+    /// Lint as a reply on this case (its language, troll flag, other replies).
+    case: Option<i64>,
+    #[serde(flatten)]
+    context: firebreak_respond::lint::LintContext,
+}
+
+/// `POST /api/v1/lint`: the reply linter. `{"text": ..., "case": 12}` lints a draft for a
+/// case; or give the context yourself (`customer_lang`, `at_fault`, `troll`, `public`, ...).
+pub(crate) async fn lint(
+    State(state): State<AppState>,
+    body: Result<Json<LintRequest>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let linter = state
+        .linter
+        .clone()
+        .ok_or_else(|| ApiError::Unavailable("the reply linter is not loaded".into()))?;
+    let inbox = state.inbox.clone();
+    run(move || {
+        let findings = match (req.case, inbox) {
+            (Some(id), Some(inbox)) => {
+                let case = inbox.get(id)?;
+                inbox.lint_draft(&case, &req.text, req.context.public, req.context.at_fault)?
+            }
+            (Some(_), None) => {
+                return Err(ApiError::Unavailable(
+                    "the inbox is off; lint without `case`".into(),
+                ))
+            }
+            (None, _) => linter.lint(&req.text, &req.context),
+        };
+        Ok(Json(json!({ "findings": findings })))
+    })
+    .await
 }

@@ -321,7 +321,7 @@ fn draft(text: &str, private: Option<PrivateChannel>) -> ReplyDraft {
         private_channel: private,
         in_reply_to: None,
         delivery: Delivery::Manual,
-        lint: serde_json::Value::Null,
+        at_fault: false,
     }
 }
 
