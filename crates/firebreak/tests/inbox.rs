@@ -341,6 +341,28 @@ async fn a_private_conversation_must_close_in_public_over_http() {
             "closed"
         ]
     );
+    let history: Value = client
+        .get(format!(
+            "{}/api/v1/authors/{}",
+            server.base,
+            case["case"]["author_key"].as_str().unwrap_or("")
+        ))
+        .send()
+        .await
+        .expect("author")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        history["cases"].as_array().map(Vec::len),
+        Some(1),
+        "{history}"
+    );
+    assert_eq!(
+        history["cases"][0]["mentions"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(history["channels"], json!(["@velora"]));
     let bad = act(json!({"action": "teleport"})).await.expect("a");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(server.stop());
@@ -385,7 +407,12 @@ fn lint_reply_prints_the_findings_as_json_and_exits_1() {
         .iter()
         .filter_map(|f| f["rule"].as_str())
         .collect();
-    assert!(rules.contains(&"excuse") && rules.contains(&"promise") && rules.contains(&"missing_apology"), "{v}");
+    assert!(
+        rules.contains(&"excuse")
+            && rules.contains(&"promise")
+            && rules.contains(&"missing_apology"),
+        "{v}"
+    );
     let f = &v["findings"][0];
     for key in ["rule", "start", "end", "message", "suggestion"] {
         assert!(!f[key].is_null(), "{key} missing in {f}");
@@ -426,18 +453,35 @@ async fn replies_are_linted_and_personal_data_is_never_posted_in_public() {
             .json(&b)
             .send()
     };
-    let leak = "Gentile cliente, la contatteremo al numero +39 333 1234567 o a mario.rossi@example.com";
+    let leak =
+        "Gentile cliente, la contatteremo al numero +39 333 1234567 o a mario.rossi@example.com";
     let refused = post(leak, false).await.expect("post");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let why: Value = refused.json().await.expect("json");
-    assert!(why["error"].as_str().is_some_and(|e| e.contains("personal data")), "{why}");
+    assert!(
+        why["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("personal data")),
+        "{why}"
+    );
     // The same text in a private channel is fine, and its findings are kept with it.
     let ok = post(leak, true).await.expect("post");
     assert_eq!(ok.status(), StatusCode::CREATED);
-    let promise = post("Garantiamo che non succederà mai più!", false).await.expect("post");
-    assert_eq!(promise.status(), StatusCode::CREATED, "a warning, not a refusal");
+    let promise = post("Garantiamo che non succederà mai più!", false)
+        .await
+        .expect("post");
+    assert_eq!(
+        promise.status(),
+        StatusCode::CREATED,
+        "a warning, not a refusal"
+    );
     let body: Value = promise.json().await.expect("json");
-    assert!(body["reply"]["lint"].as_array().is_some_and(|l| l.iter().any(|f| f["rule"] == "promise")), "{body}");
+    assert!(
+        body["reply"]["lint"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|f| f["rule"] == "promise")),
+        "{body}"
+    );
     // The linter on its own, for the composer.
     let lint: Value = client
         .post(format!("{}/api/v1/lint", server.base))

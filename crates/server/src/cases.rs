@@ -588,3 +588,46 @@ pub(crate) async fn lint(
     })
     .await
 }
+
+/// `GET /api/v1/authors/{key}`: an author's history across channels: every case (any
+/// status) with its mentions, newest case first. `key` is `platform:author_id`.
+pub(crate) async fn author(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !key.contains(':') {
+        return Err(ApiError::BadRequest(format!(
+            "author {key:?}: give platform:author_id, e.g. mastodon:109"
+        )));
+    }
+    let inbox = inbox(&state)?;
+    let store = state.store.clone();
+    run(move || {
+        let mut cases = inbox.list(&CaseQuery {
+            statuses: CaseStatus::ALL.to_vec(),
+            author_key: Some(key.clone()),
+            limit: 1000,
+            ..CaseQuery::default()
+        })?;
+        cases.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+        let now = inbox.now();
+        let mut out = Vec::with_capacity(cases.len());
+        let mut channels = std::collections::BTreeSet::new();
+        for c in &cases {
+            channels.insert(c.channel.clone());
+            let mut mentions = Vec::new();
+            for m in &c.mentions {
+                if let Some(stored) = store.get_mention(m)? {
+                    mentions.push(stored.mention);
+                }
+            }
+            out.push(json!({"case": case_json(c, now), "mentions": mentions}));
+        }
+        Ok(Json(json!({
+            "author": key,
+            "channels": channels,
+            "cases": out,
+        })))
+    })
+    .await
+}

@@ -14,6 +14,7 @@
 //! | `POST /api/v1/cases/merge`, `POST /api/v1/cases/{id}/split` | merge and split cases |
 //! | `POST /api/v1/moderation` | ask to delete, hide or block: the guardrails decide (403 / 202 / 200) |
 //! | `DELETE /api/v1/mentions/{id}` | always refused, with the reason, and audited |
+//! | `GET /api/v1/authors/{key}` | an author's history: every case and its mentions, across channels |
 //! | `POST /api/v1/lint` | the reply linter: `{"findings": [...]}` |
 //! | `GET /api/v1/audit`, `GET /api/v1/audit/verify` | the audit log and its hash-chain check |
 //! | `GET /` | a plain overview page |
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cases/{id}/split", post(cases::split))
         .route("/api/v1/moderation", post(cases::moderate))
         .route("/api/v1/lint", post(cases::lint))
+        .route("/api/v1/authors/{key}", get(cases::author))
         .route("/api/v1/audit", get(cases::audit_log))
         .route("/api/v1/audit/verify", get(cases::audit_verify))
         .fallback(error::not_found)
