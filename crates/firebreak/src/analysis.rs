@@ -43,9 +43,8 @@ pub fn load(dir: Option<&Path>, transformer: Option<&Path>) -> Result<Arc<Analyz
         if let Some(a) = EMBEDDED.get() {
             return Ok(a.clone());
         }
-        let a = Arc::new(
-            Analyzer::load_default().context("cannot load the embedded analysis model")?,
-        );
+        let a =
+            Arc::new(Analyzer::load_default().context("cannot load the embedded analysis model")?);
         return Ok(EMBEDDED.get_or_init(|| a).clone());
     }
     let analyzer = match dir {
@@ -170,7 +169,9 @@ pub fn eval(data: &Path, models: Option<&Path>, transformer: Option<&Path>) -> R
 /// The reply linter, with the configured analyzer for language identification.
 pub fn linter(config: &crate::config::Config) -> Result<Arc<firebreak_respond::lint::Linter>> {
     let analyzer = load(config.analysis.models_dir.as_deref(), None)?;
-    Ok(Arc::new(firebreak_respond::lint::Linter::new(Some(analyzer))))
+    Ok(Arc::new(firebreak_respond::lint::Linter::new(Some(
+        analyzer,
+    ))))
 }
 
 /// `firebreak lint-reply`: prints the findings; exits 1 when there are any.

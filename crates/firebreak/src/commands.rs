@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::config::{Config, DEFAULT_CONFIG};
 use crate::files::{feed, Feed, Input};
-use crate::{AuditAction, BenchWhat, Cli, Command, ConfigAction, DetectWhat, EvalWhat};
+use crate::{AuditAction, BenchWhat, PlanAction, Cli, Command, ConfigAction, DetectWhat, EvalWhat};
 
 /// The bundled demo crisis (see examples/demo/README.md).
 pub const DEMO_CRISIS: &[u8] = include_bytes!("../../../examples/demo/velora-crisis.jsonl");
@@ -25,6 +25,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     } = &cli.command
     {
         return config_check(file.as_deref().or(cli.config.as_deref()));
+    }
+    if let Command::Plan {
+        action: PlanAction::Check { file },
+    } = &cli.command
+    {
+        return plan_check(file);
     }
     let config = load_config(cli.config.as_deref())?;
     let db = cli.db.clone();
@@ -216,7 +222,30 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     json,
                 },
         } => crate::inbox::bench(&config, db, count, minutes, json).await,
-        Command::Config { .. } => unreachable!("handled above"),
+        Command::Config { .. } | Command::Plan { .. } => unreachable!("handled above"),
+    }
+}
+
+/// `firebreak plan check FILE`: the summary, or every problem with its line and fix.
+fn plan_check(file: &Path) -> Result<ExitCode> {
+    match firebreak_plan::check_file(file) {
+        Ok(summary) => {
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(first) => {
+            let problems = std::fs::read_to_string(file)
+                .map(|text| firebreak_plan::diagnose(&text, &file.display().to_string()))
+                .unwrap_or_default();
+            if problems.is_empty() {
+                eprintln!("{first}");
+            } else {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+            }
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 

@@ -81,6 +81,11 @@ enum Command {
         /// The draft.
         text: String,
     },
+    /// The crisis plan.
+    Plan {
+        #[command(subcommand)]
+        action: PlanAction,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -184,6 +189,16 @@ enum Command {
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PlanAction {
+    /// Validate a crisis plan (TOML). Every problem is printed with its file, line and
+    /// fix; exits 1 when there is any.
+    Check {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
 }
 
