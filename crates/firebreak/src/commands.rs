@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::config::{Config, DEFAULT_CONFIG};
 use crate::files::{feed, Feed, Input};
-use crate::{AuditAction, BenchWhat, PlanAction, Cli, Command, ConfigAction, DetectWhat, EvalWhat};
+use crate::{AuditAction, BenchWhat, Cli, Command, ConfigAction, DetectWhat, EvalWhat, PlanAction};
 
 /// The bundled demo crisis (see examples/demo/README.md).
 pub const DEMO_CRISIS: &[u8] = include_bytes!("../../../examples/demo/velora-crisis.jsonl");
@@ -311,6 +311,16 @@ pub async fn open_store(url: String) -> Result<Arc<dyn MentionStore>> {
         .with_context(|| format!("cannot open the store {shown}"))
 }
 
+/// The notifier for `[notify]`, when targets are configured.
+pub fn notifier(config: &Config) -> Result<Option<firebreak_connectors::notify::Notifier>> {
+    use firebreak_connectors::notify::{build_targets, Notifier, RetryPolicy};
+    if config.notify.targets.is_empty() {
+        return Ok(None);
+    }
+    let targets = build_targets(&config.notify.targets).context("[notify] targets")?;
+    Ok(Some(Notifier::start(targets, RetryPolicy::default())))
+}
+
 /// The mention store and the case store (one database).
 pub type Stores = (
     Arc<dyn MentionStore>,
@@ -459,6 +469,10 @@ async fn replay(
             .with_context(|| format!("cannot create the alerts file {}", path.display()))?;
         sinks = vec![Box::new(JsonlAlertSink::new(std::io::BufWriter::new(out)))];
     }
+    let notifier = notifier(config)?;
+    if let Some(n) = &notifier {
+        sinks.push(Box::new(n.sink()));
+    }
     let start = Instant::now();
     let input = Input::Files(Feed {
         files: vec![file],
@@ -474,6 +488,9 @@ async fn replay(
     });
     let (source, report) = run_input(config, store.clone(), input, sinks, inbox).await?;
     let secs = start.elapsed().as_secs_f64();
+    if let Some(n) = notifier {
+        n.shutdown(std::time::Duration::from_secs(30)).await;
+    }
     tokio::task::spawn_blocking(move || drop(store)).await?;
     if json {
         println!(
@@ -586,14 +603,14 @@ async fn serve(
     })?;
     let local = listener.local_addr()?;
     let inbox = crate::inbox::open(config, cases)?;
+    let notifier = notifier(config)?;
+    let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
+    if let Some(n) = &notifier {
+        sinks.push(Box::new(n.sink()));
+    }
     let pipeline = Pipeline::start(
         config.pipeline(),
-        components(
-            config,
-            store.clone(),
-            vec![Box::new(crate::detection::LogAlerts)],
-            inbox.clone(),
-        )?,
+        components(config, store.clone(), sinks, inbox.clone())?,
     );
     let clock = inbox.clone().map(|i| {
         crate::inbox::spawn_clock(i, std::time::Duration::from_secs(config.inbox.tick_secs))
@@ -621,6 +638,9 @@ async fn serve(
         clock.abort();
     }
     let report = pipeline.shutdown().await?;
+    if let Some(n) = notifier {
+        n.shutdown(std::time::Duration::from_secs(10)).await;
+    }
     tokio::task::spawn_blocking(move || drop(store)).await?;
     eprintln!(
         "stopped: {} mentions received, {} stored, {} duplicates, {} not stored",

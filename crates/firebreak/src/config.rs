@@ -23,6 +23,15 @@ pub struct Config {
     pub pipeline: PipelineSection,
     pub analysis: AnalysisSection,
     pub inbox: InboxSection,
+    pub notify: NotifySection,
+}
+
+/// `[notify]`: where alerts are sent (`[[notify.targets]]` with kind webhook, slack, matrix or
+/// email). Secrets are read from `{ env = "VAR" }` or `{ file = "PATH" }`, never written here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifySection {
+    pub targets: Vec<firebreak_connectors::notify::TargetConfig>,
 }
 
 /// `[inbox]`: cases, response targets and the team that answers them.
@@ -337,6 +346,13 @@ impl Config {
                 ));
             }
         }
+        firebreak_connectors::notify::build_targets(&self.notify.targets).map_err(|e| {
+            err(
+                "notify.targets",
+                e.to_string(),
+                "correct the [[notify.targets]] entry; secrets come from { env = \"VAR\" } or { file = \"PATH\" }",
+            )
+        })?;
         let inbox = &self.inbox;
         inbox.targets.validate().map_err(|problem| {
             err(

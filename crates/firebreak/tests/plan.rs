@@ -13,7 +13,11 @@ fn repo() -> std::path::PathBuf {
 fn the_example_plan_is_valid() {
     let out = run(firebreak(&repo()).args(["plan", "check", "examples/plan.toml"]));
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("valid crisis plan"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("valid crisis plan"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -28,7 +32,12 @@ fn every_broken_plan_is_rejected_with_its_line_and_a_fix() {
     assert_eq!(files.len(), 10);
     for f in files {
         let out = run(firebreak(&repo()).arg("plan").arg("check").arg(&f));
-        assert_eq!(out.status.code(), Some(1), "{} must be rejected", f.display());
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{} must be rejected",
+            f.display()
+        );
         let err = stderr(&out);
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
         assert!(err.contains(&format!("{name}:")), "{err}");
