@@ -35,6 +35,8 @@ pub struct Notification {
     pub crisis: bool,
     /// What a machine reads: `{"event": "alert", "alert": {...}}`.
     pub payload: serde_json::Value,
+    /// Email addresses of the people paged (an escalation); empty: the target's own `to`.
+    pub to: Vec<String>,
 }
 
 impl Notification {
@@ -67,6 +69,7 @@ impl Notification {
             severity: a.severity,
             crisis: a.crisis,
             payload: serde_json::json!({"event": "alert", "alert": a}),
+            to: Vec::new(),
         }
     }
 }
@@ -476,7 +479,9 @@ impl Target {
                     .from(from.clone())
                     .subject(n.subject.clone())
                     .message_id(Some(format!("<{}@firebreak>", txn_id(&n.key))));
-                for t in to {
+                let paged: Vec<lettre::message::Mailbox> =
+                    n.to.iter().filter_map(|a| a.parse().ok()).collect();
+                for t in if paged.is_empty() { to } else { &paged } {
                     builder = builder.to(t.clone());
                 }
                 let message = builder
@@ -643,10 +648,43 @@ impl Notifier {
             .map_err(|_| NotifyError::Config("the notifier has stopped".into()))
     }
 
+    /// Queues one notification without waiting (for callers outside async code); fails
+    /// only when the queue is full or the notifier stopped.
+    pub fn queue(&self, n: Notification) -> Result<(), NotifyError> {
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        self.tx
+            .try_send(n)
+            .map_err(|e| NotifyError::Config(format!("the notification queue refused it: {e}")))
+    }
+
+    /// A cheap handle for queueing from elsewhere.
+    pub fn handle(&self) -> NotifyHandle {
+        NotifyHandle {
+            tx: self.tx.clone(),
+            stats: self.stats.clone(),
+        }
+    }
+
     /// Stops taking notifications and waits (at most `grace`) for the sends in flight.
     pub async fn shutdown(self, grace: Duration) {
         drop(self.tx);
         let _ = tokio::time::timeout(grace, self.task).await;
+    }
+}
+
+/// Queues notifications to a running [`Notifier`] from anywhere.
+#[derive(Clone)]
+pub struct NotifyHandle {
+    tx: mpsc::Sender<Notification>,
+    stats: Arc<NotifyStats>,
+}
+
+impl NotifyHandle {
+    pub fn queue(&self, n: Notification) -> Result<(), NotifyError> {
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        self.tx
+            .try_send(n)
+            .map_err(|e| NotifyError::Config(format!("the notification queue refused it: {e}")))
     }
 }
 

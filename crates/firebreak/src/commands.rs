@@ -177,11 +177,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit {
             action: AuditAction::Verify { json },
         } => {
-            let (_, cases) = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            let cases = open_stores(db.unwrap_or_else(|| config.store.url.clone()))
+                .await?
+                .cases;
             tokio::task::spawn_blocking(move || crate::inbox::audit_verify(cases, json)).await?
         }
         Command::Cases { action } => {
-            let (_, cases) = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            let cases = open_stores(db.unwrap_or_else(|| config.store.url.clone()))
+                .await?
+                .cases;
             let config = config.clone();
             tokio::task::spawn_blocking(move || crate::inbox::cases_command(&config, cases, action))
                 .await?
@@ -222,6 +226,24 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     json,
                 },
         } => crate::inbox::bench(&config, db, count, minutes, json).await,
+        Command::Crisis { action } => {
+            let stores = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || crate::crisis::command(&config, stores, action))
+                .await?
+        }
+        Command::Report { id, format, out } => {
+            let stores = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::crisis::report(&config, stores, id, &format, out.as_deref())
+            })
+            .await?
+        }
+        Command::User { action } => {
+            let stores = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
+            tokio::task::spawn_blocking(move || crate::users::command(stores, action)).await?
+        }
         Command::Config { .. } | Command::Plan { .. } => unreachable!("handled above"),
     }
 }
@@ -321,18 +343,15 @@ pub fn notifier(config: &Config) -> Result<Option<firebreak_connectors::notify::
     Ok(Some(Notifier::start(targets, RetryPolicy::default())))
 }
 
-/// The mention store and the case store (one database).
-pub type Stores = (
-    Arc<dyn MentionStore>,
-    Arc<dyn firebreak_respond::store::CaseStore>,
-);
+/// One database through each of its interfaces: mentions, cases, crises.
+pub type Stores = firebreak_store::Handles;
 
-/// Opens the store with the inbox's tables, on a blocking thread.
+/// Opens the store with every table, on a blocking thread.
 pub async fn open_stores(url: String) -> Result<Stores> {
     let shown = firebreak_store::DbUrl::parse(&url)
         .map(|u| u.to_string())
         .unwrap_or_else(|_| firebreak_store::redact(&url));
-    tokio::task::spawn_blocking(move || firebreak_store::open_full(&url))
+    tokio::task::spawn_blocking(move || firebreak_store::open_handles(&url))
         .await?
         .with_context(|| format!("cannot open the store {shown}"))
 }
@@ -391,7 +410,11 @@ pub async fn run_input(
 
 async fn import(
     config: &Config,
-    (store, cases): Stores,
+    Stores {
+        mentions: store,
+        cases,
+        ..
+    }: Stores,
     files: Vec<String>,
     format: Option<crate::files::FormatArg>,
     json: bool,
@@ -460,8 +483,12 @@ async fn replay(
     let tmp =
         tempfile::tempdir().context("cannot create a temporary directory for the replay store")?;
     let url = db.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("replay.db").display()));
-    let (store, cases) = open_stores(url).await?;
-    let inbox = crate::inbox::open(config, cases)?;
+    let stores = open_stores(url).await?;
+    let (store, cases) = (stores.mentions.clone(), stores.cases.clone());
+    // A replay runs on event time: response times, SLA and escalation timers mean what they
+    // would have meant live.
+    let clock = Arc::new(firebreak_respond::sla::StreamClock::default());
+    let inbox = crate::inbox::open_with_clock(config, cases, clock.clone())?;
     // Without --alerts-out the alerts are logged (stderr).
     let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
     if let Some(path) = &alerts_out {
@@ -472,6 +499,18 @@ async fn replay(
     let notifier = notifier(config)?;
     if let Some(n) = &notifier {
         sinks.push(Box::new(n.sink()));
+    }
+    let room = crate::crisis::open(
+        config,
+        &stores,
+        notifier.as_ref().map(|n| n.handle()),
+        clock.clone(),
+    )?;
+    if let Some(room) = &room {
+        sinks.push(Box::new(crate::crisis::CrisisAlerts {
+            room: room.clone(),
+            mentions: store.clone(),
+        }));
     }
     let start = Instant::now();
     let input = Input::Files(Feed {
@@ -486,7 +525,33 @@ async fn replay(
         progress: !json,
         stop: Some(stop_on_ctrl_c()),
     });
-    let (source, report) = run_input(config, store.clone(), input, sinks, inbox).await?;
+    let mut parts = components(config, store.clone(), sinks, inbox.clone())?;
+    parts
+        .detectors
+        .insert(0, Box::new(crate::crisis::StreamTime(clock.clone())));
+    let pipeline = Pipeline::start(config.pipeline(), parts);
+    // The timers run on the replay's clock, checked often (the replay may be fast).
+    let tick = std::time::Duration::from_millis(200);
+    let inbox_clock = inbox.clone().map(|i| crate::inbox::spawn_clock(i, tick));
+    let room_clock = room.clone().map(|r| crate::crisis::spawn_clock(r, tick));
+    let fed = feed(input, pipeline.sender()).await;
+    let report = pipeline.shutdown().await?;
+    let source = fed?;
+    for c in [inbox_clock, room_clock].into_iter().flatten() {
+        c.abort();
+    }
+    // One last look at the end of the stream.
+    let (i, r) = (inbox.clone(), room.clone());
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        if let Some(i) = i {
+            i.tick()?;
+        }
+        if let Some(r) = r {
+            r.tick()?;
+        }
+        Ok(())
+    })
+    .await??;
     let secs = start.elapsed().as_secs_f64();
     if let Some(n) = notifier {
         n.shutdown(std::time::Duration::from_secs(30)).await;
@@ -558,8 +623,9 @@ async fn demo(
     listen: std::net::SocketAddr,
     load_only: bool,
 ) -> Result<ExitCode> {
-    let (store, cases) = open_stores(db.clone()).await?;
-    let inbox = crate::inbox::open(config, cases.clone())?;
+    let stores = open_stores(db.clone()).await?;
+    let (store, cases) = (stores.mentions.clone(), stores.cases.clone());
+    let inbox = crate::inbox::open(config, cases)?;
     let input = Input::Bytes {
         name: "velora-crisis.jsonl".into(),
         data: DEMO_CRISIS,
@@ -584,13 +650,14 @@ async fn demo(
         tokio::task::spawn_blocking(move || drop(store)).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    serve(config, (store, cases), listen, Some("demo")).await
+    drop(store);
+    serve(config, stores, listen, Some("demo")).await
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains the pipeline.
 async fn serve(
     config: &Config,
-    (store, cases): Stores,
+    stores: Stores,
     listen: std::net::SocketAddr,
     label: Option<&str>,
 ) -> Result<ExitCode> {
@@ -602,16 +669,34 @@ async fn serve(
         }
     })?;
     let local = listener.local_addr()?;
+    let (store, cases) = (stores.mentions.clone(), stores.cases.clone());
     let inbox = crate::inbox::open(config, cases)?;
     let notifier = notifier(config)?;
     let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
     if let Some(n) = &notifier {
         sinks.push(Box::new(n.sink()));
     }
-    let pipeline = Pipeline::start(
-        config.pipeline(),
-        components(config, store.clone(), sinks, inbox.clone())?,
-    );
+    let crisis_room = crate::crisis::open(
+        config,
+        &stores,
+        notifier.as_ref().map(|n| n.handle()),
+        Arc::new(firebreak_respond::sla::SystemClock),
+    )?;
+    if let Some(room) = &crisis_room {
+        sinks.push(Box::new(crate::crisis::CrisisAlerts {
+            room: room.clone(),
+            mentions: store.clone(),
+        }));
+    }
+    let crisis_clock = crisis_room.clone().map(|r| {
+        crate::crisis::spawn_clock(r, std::time::Duration::from_secs(config.inbox.tick_secs))
+    });
+    // The web app's live feed: alerts and new mentions, pushed to browsers over SSE.
+    let live = firebreak_web::LiveFeed::new();
+    sinks.push(live.sink());
+    let mut parts = components(config, store.clone(), sinks, inbox.clone())?;
+    parts.detectors.push(live.detector());
+    let pipeline = Pipeline::start(config.pipeline(), parts);
     let clock = inbox.clone().map(|i| {
         crate::inbox::spawn_clock(i, std::time::Duration::from_secs(config.inbox.tick_secs))
     });
@@ -621,21 +706,37 @@ async fn serve(
         settings: Arc::new(config.server_settings()),
         inbox,
         linter: Some(crate::analysis::linter(config)?),
+        crisis: crisis_room.clone(),
     };
-    let app = firebreak_server::router(state);
+    let web = firebreak_web::WebState {
+        app: state.clone(),
+        cases: stores.cases.clone(),
+        users: stores.users.clone(),
+        insights: stores.insights.clone(),
+        live: live.clone(),
+        settings: Arc::new(firebreak_web::WebSettings::default()),
+    };
+    // The web app's pages, with the API behind them.
+    let app = firebreak_web::router(web).fallback_service(firebreak_server::router(state));
     println!(
         "Firebreak{} is running: open http://{local}/  (API: http://{local}/api/v1/mentions, store: {}). Ctrl-C stops it.",
         label.map(|l| format!(" {l}")).unwrap_or_default(),
         store.backend()
     );
     tracing::info!(%local, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        live.close();
+    })
+    .await
+    .context("the HTTP server failed")?;
     eprintln!("shutting down: flushing accepted mentions");
-    if let Some(clock) = clock {
-        clock.abort();
+    for c in [clock, crisis_clock].into_iter().flatten() {
+        c.abort();
     }
     let report = pipeline.shutdown().await?;
     if let Some(n) = notifier {

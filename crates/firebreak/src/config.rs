@@ -24,6 +24,15 @@ pub struct Config {
     pub analysis: AnalysisSection,
     pub inbox: InboxSection,
     pub notify: NotifySection,
+    pub crisis: CrisisSection,
+}
+
+/// `[crisis]`: the crisis plan that turns alerts into crises (see examples/plan.toml).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrisisSection {
+    /// The plan file; no crisis room without one.
+    pub plan: Option<PathBuf>,
 }
 
 /// `[notify]`: where alerts are sent (`[[notify.targets]]` with kind webhook, slack, matrix or
@@ -353,6 +362,15 @@ impl Config {
                 "correct the [[notify.targets]] entry; secrets come from { env = \"VAR\" } or { file = \"PATH\" }",
             )
         })?;
+        if let Some(plan) = &self.crisis.plan {
+            firebreak_plan::load(plan).map_err(|e| {
+                err(
+                    "crisis.plan",
+                    e.to_string(),
+                    "fix the plan (firebreak plan check FILE lists every problem)",
+                )
+            })?;
+        }
         let inbox = &self.inbox;
         inbox.targets.validate().map_err(|problem| {
             err(

@@ -21,6 +21,21 @@ pub fn open(config: &Config, cases: Arc<dyn CaseStore>) -> anyhow::Result<Option
     Ok(Some(Arc::new(for_cli(config, cases)?)))
 }
 
+/// The inbox on another clock (event time, for replays).
+pub fn open_with_clock(
+    config: &Config,
+    cases: Arc<dyn CaseStore>,
+    clock: Arc<dyn firebreak_respond::sla::Clock>,
+) -> anyhow::Result<Option<Arc<Inbox>>> {
+    if !(config.inbox.enabled && config.analysis.enabled) {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(
+        Inbox::new(cases, config.inbox.inbox_config(), clock)
+            .with_linter(crate::analysis::linter(config)?),
+    )))
+}
+
 /// An inbox with the reply linter, for one command.
 fn for_cli(config: &Config, cases: Arc<dyn CaseStore>) -> anyhow::Result<Inbox> {
     Ok(
@@ -152,6 +167,7 @@ pub fn cases_command(
         CasesAction::List {
             status,
             limit,
+            crisis,
             json,
         } => {
             let mut statuses = Vec::new();
@@ -163,6 +179,7 @@ pub fn cases_command(
             let q = CaseQuery {
                 statuses,
                 limit,
+                crisis_id: crisis,
                 ..CaseQuery::default()
             };
             let list = inbox.list(&q)?;
@@ -193,6 +210,61 @@ pub fn cases_command(
                     );
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        CasesAction::Reply {
+            id,
+            text,
+            private,
+            at_fault,
+            actor,
+        } => {
+            let who = agent_actor(config, &actor)
+                .ok_or_else(|| anyhow!("--as {actor:?} is not an agent of [inbox.agents]"))?;
+            let private_channel = match private.as_deref() {
+                None => None,
+                Some(p) => Some(
+                    firebreak_respond::PrivateChannel::parse(p)
+                        .ok_or_else(|| anyhow!("--private {p:?}: use dm, email or phone"))?,
+                ),
+            };
+            let (case, reply) = inbox.reply(
+                id,
+                firebreak_respond::inbox::ReplyDraft {
+                    text,
+                    private_channel,
+                    in_reply_to: None,
+                    delivery: firebreak_respond::store::Delivery::Manual,
+                    at_fault,
+                },
+                &who,
+            )?;
+            println!("{}", serde_json::json!({"case": case, "reply": reply}));
+            Ok(ExitCode::SUCCESS)
+        }
+        CasesAction::Act {
+            id,
+            action,
+            channel,
+            actor,
+        } => {
+            let who = agent_actor(config, &actor)
+                .ok_or_else(|| anyhow!("--as {actor:?} is not an agent of [inbox.agents]"))?;
+            let case = match action.as_str() {
+                "acknowledge" => inbox.acknowledge(id, &who)?,
+                "start" => inbox.start(id, &who)?,
+                "resolve" => inbox.resolve(id, &who)?,
+                "close" => inbox.close(id, &who)?,
+                "move_private" => {
+                    let ch = channel
+                        .as_deref()
+                        .and_then(firebreak_respond::PrivateChannel::parse)
+                        .ok_or_else(|| anyhow!("move_private needs --channel dm|email|phone"))?;
+                    inbox.move_private(id, ch, &who)?
+                }
+                other => bail!("unknown action {other:?}; use acknowledge, start, resolve, close or move_private"),
+            };
+            println!("{}", serde_json::to_string(&case)?);
             Ok(ExitCode::SUCCESS)
         }
         CasesAction::Tick { json } => {
@@ -240,7 +312,8 @@ fn agent_actor(config: &Config, name: &str) -> Option<Actor> {
 
 /// `firebreak moderate`: the same guardrails as the API. Exit 0 when allowed, 2 when an
 /// approver is needed, 1 when refused.
-pub fn moderate(config: &Config, (store, cases): Stores, a: ModerateArgs) -> Result<ExitCode> {
+pub fn moderate(config: &Config, stores: Stores, a: ModerateArgs) -> Result<ExitCode> {
+    let (store, cases) = (stores.mentions, stores.cases);
     let inbox = for_cli(config, cases)?;
     // An unknown name is still audited (as an agent): refusals must leave a trace.
     let who = agent_actor(config, &a.actor).unwrap_or_else(|| Actor::new(&a.actor, Role::Agent));
@@ -346,7 +419,8 @@ pub async fn bench(
     }
     let tmp = tempfile::tempdir().context("cannot create a temporary directory")?;
     let url = db.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("inbox.db").display()));
-    let (store, cases) = crate::commands::open_stores(url).await?;
+    let stores = crate::commands::open_stores(url).await?;
+    let (store, cases) = (stores.mentions, stores.cases);
     let mut config = config.clone();
     config.analysis.enabled = true;
     let inbox = Arc::new(Inbox::new(

@@ -5,10 +5,12 @@ mod analysis;
 mod bench;
 mod commands;
 mod config;
+mod crisis;
 mod detection;
 mod files;
 mod inbox;
 mod latency;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +82,21 @@ enum Command {
         json: bool,
         /// The draft.
         text: String,
+    },
+    /// The crisis room: crises opened from alerts by the plan.
+    Crisis {
+        #[command(subcommand)]
+        action: CrisisAction,
+    },
+    /// Write a crisis's post-mortem: timeline, metrics, charts, plan against reality.
+    Report {
+        id: i64,
+        /// md, html or json.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// The crisis plan.
     Plan {
@@ -185,11 +202,98 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Accounts of the web app: `user add NAME --role admin` makes the first admin.
+    User {
+        #[command(subcommand)]
+        action: users::UserAction,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum CrisisAction {
+    /// Crises, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Only crises not yet resolved.
+        #[arg(long)]
+        active: bool,
+    },
+    /// One crisis: status, escalation, checklist, statements.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge the page (stops re-notification and escalation).
+    Ack {
+        id: i64,
+        /// Your person id in the plan.
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
+    /// Move the lifecycle: declared, responding, contained, recovering, resolved, reviewed.
+    Status {
+        id: i64,
+        status: String,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
+    /// Mark checklist step N (0-based) done, or skipped with --skip.
+    Step {
+        id: i64,
+        step: usize,
+        #[arg(long)]
+        skip: bool,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
+    /// Add a note to the timeline.
+    Note {
+        id: i64,
+        text: String,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
+    /// Write the post-mortem's lessons and action items.
+    Lessons {
+        id: i64,
+        #[arg(long)]
+        text: String,
+        /// An action item (repeat for several).
+        #[arg(long)]
+        action: Vec<String>,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
+    /// Draft statements (holding, apology, update, resolution) from the plan, in its languages.
+    Draft {
+        id: i64,
+        kind: String,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
+    /// Approve a statement (only the people or roles the plan names).
+    Approve {
+        id: i64,
+        statement: u32,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
+    /// Publish an approved statement.
+    Publish {
+        id: i64,
+        statement: u32,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
+    /// Run the escalation and checklist timers once.
+    Tick,
 }
 
 #[derive(Subcommand, Debug)]
@@ -275,8 +379,34 @@ enum CasesAction {
         status: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Only the cases of this crisis alert id.
+        #[arg(long)]
+        crisis: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Record a reply on a case (sent by hand): public, or private with --private.
+    Reply {
+        id: i64,
+        text: String,
+        /// dm, email or phone: a private reply.
+        #[arg(long)]
+        private: Option<String>,
+        /// The brand is at fault: the linter requires an apology.
+        #[arg(long)]
+        at_fault: bool,
+        /// Who replies: an agent of [inbox.agents].
+        #[arg(long = "as", value_name = "AGENT")]
+        actor: String,
+    },
+    /// Change a case: acknowledge, start, resolve, close, move_private (with --channel).
+    Act {
+        id: i64,
+        action: String,
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long = "as", value_name = "AGENT")]
+        actor: String,
     },
     /// Run the SLA clocks once and print what they raised.
     Tick {

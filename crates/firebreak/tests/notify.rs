@@ -3,48 +3,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::sync::{Arc, Mutex};
-
-use support::{firebreak, run, stderr};
-
-/// A minimal HTTP/1.1 receiver: records each request body, answers 200.
-fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let out = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            let mut len = 0usize;
-            let mut signature = String::new();
-            let mut line = String::new();
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                if let Some(v) = lower.strip_prefix("x-firebreak-signature:") {
-                    signature = v.trim().to_owned();
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            out.lock()
-                .expect("lock")
-                .push((signature, String::from_utf8_lossy(&body).into_owned()));
-            let mut stream = reader.into_inner();
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (format!("http://{addr}/hook"), seen)
-}
+use support::{firebreak, receiver, run, stderr};
 
 #[test]
 fn a_replayed_crisis_is_notified_through_a_signed_webhook() {

@@ -144,6 +144,9 @@ pub struct Inbox {
     config: InboxConfig,
     clock: Arc<dyn Clock>,
     velocity: Mutex<Velocity>,
+    /// Serialises this process's read-modify-write of cases (intake, clock, people), so that
+    /// they never race each other; the store's version check still guards other processes.
+    writing: Mutex<()>,
     linter: Option<Arc<Linter>>,
 }
 
@@ -154,6 +157,7 @@ impl Inbox {
             config,
             clock,
             velocity: Mutex::new(Velocity::default()),
+            writing: Mutex::new(()),
             linter: None,
         }
     }
@@ -216,6 +220,7 @@ impl Inbox {
     /// Turns the mentions that need a response into cases, or adds them to their author's
     /// open case or their thread's. Idempotent: a mention already in a case is skipped.
     pub fn intake(&self, mentions: &[Mention]) -> Result<IntakeReport, InboxError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         let mut report = IntakeReport::default();
         // Cases touched by this batch, by key, so that one author's burst makes one case.
@@ -430,6 +435,7 @@ impl Inbox {
         detail: serde_json::Value,
         change: impl FnMut(&mut Case, DateTime<Utc>) -> Result<(), InboxError>,
     ) -> Result<Case, InboxError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         let target = format!("case:{id}");
         if actor.role < Role::Agent {
@@ -598,6 +604,7 @@ impl Inbox {
         draft: ReplyDraft,
         actor: &Actor,
     ) -> Result<(Case, Reply), InboxError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         if actor.role < Role::Agent {
             return Err(InboxError::Forbidden(format!(
@@ -675,6 +682,7 @@ impl Inbox {
 
     /// Moves the mentions of case `from` into `into`; `from` is closed as merged.
     pub fn merge(&self, into: CaseId, from: CaseId, actor: &Actor) -> Result<Case, InboxError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         if into == from {
             return Err(InboxError::Invalid(
                 "a case cannot be merged into itself".into(),
@@ -737,6 +745,7 @@ impl Inbox {
         mentions: &[MentionId],
         actor: &Actor,
     ) -> Result<Case, InboxError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         require_agent(actor, "split cases")?;
         let now = self.clock.now();
         let mut a = self.get(id)?;
@@ -801,6 +810,7 @@ impl Inbox {
         let now = self.clock.now();
         let mut out = Vec::new();
         loop {
+            let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
             let cases = self.store.cases_due(now, 500)?;
             let mut saved_any = false;
             for mut case in cases {
@@ -877,6 +887,7 @@ impl Inbox {
 
     /// Links the cases of an alert's evidence to its crisis and raises their priority.
     pub fn link_alert(&self, alert: &Alert) -> Result<Vec<CaseId>, InboxError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         if !alert.crisis {
             return Ok(Vec::new());
         }

@@ -49,6 +49,29 @@ impl Clock for ManualClock {
     }
 }
 
+/// Event time: the latest `created_at` the pipeline has seen. Replays and drills run their
+/// clocks on it, so that response times and timers mean the same as they would have live.
+#[derive(Debug, Default)]
+pub struct StreamClock(std::sync::atomic::AtomicI64);
+
+impl StreamClock {
+    pub fn new(at: DateTime<Utc>) -> StreamClock {
+        StreamClock(std::sync::atomic::AtomicI64::new(at.timestamp_millis()))
+    }
+    /// Moves the clock forward to `at` (never back).
+    pub fn observe(&self, at: DateTime<Utc>) {
+        self.0
+            .fetch_max(at.timestamp_millis(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Clock for StreamClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(std::sync::atomic::Ordering::Relaxed))
+            .unwrap_or_default()
+    }
+}
+
 /// The three response targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]

@@ -15,6 +15,9 @@
 //! | `POST /api/v1/moderation` | ask to delete, hide or block: the guardrails decide (403 / 202 / 200) |
 //! | `DELETE /api/v1/mentions/{id}` | always refused, with the reason, and audited |
 //! | `GET /api/v1/authors/{key}` | an author's history: every case and its mentions, across channels |
+//! | `GET /api/v1/crises`, `GET /api/v1/crises/{id}` | crises with timeline and live metrics |
+//! | `POST /api/v1/crises/{id}/actions` | acknowledge, status, step, role, note, lessons, draft, approve, publish |
+//! | `GET /api/v1/crises/{id}/report?format=md\|html\|json` | the post-mortem |
 //! | `POST /api/v1/lint` | the reply linter: `{"findings": [...]}` |
 //! | `GET /api/v1/audit`, `GET /api/v1/audit/verify` | the audit log and its hash-chain check |
 //! | `GET /` | a plain overview page |
@@ -23,6 +26,7 @@
 //! which maps to one JSON error shape: `{"error": "..."}`.
 
 pub mod cases;
+pub mod crises;
 mod error;
 mod ingest;
 mod mentions;
@@ -73,6 +77,8 @@ pub struct AppState {
     pub inbox: Option<Arc<firebreak_respond::Inbox>>,
     /// The reply linter.
     pub linter: Option<Arc<firebreak_respond::lint::Linter>>,
+    /// The crisis room, when a crisis plan is loaded.
+    pub crisis: Option<Arc<firebreak_crisis::CrisisRoom>>,
 }
 
 /// The application's routes.
@@ -99,6 +105,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/moderation", post(cases::moderate))
         .route("/api/v1/lint", post(cases::lint))
         .route("/api/v1/authors/{key}", get(cases::author))
+        .route("/api/v1/crises", get(crises::list))
+        .route("/api/v1/crises/{id}", get(crises::get_one))
+        .route("/api/v1/crises/{id}/actions", post(crises::act))
+        .route("/api/v1/crises/{id}/report", get(crises::report))
         .route("/api/v1/audit", get(cases::audit_log))
         .route("/api/v1/audit/verify", get(cases::audit_verify))
         .fallback(error::not_found)

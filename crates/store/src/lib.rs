@@ -12,8 +12,11 @@
 //! - each backend owns its migrations (`migrations/<backend>/NNNN_name.sql`),
 //!   applied in order at open, each in its own transaction.
 
+pub mod accounts;
 mod analysis_columns;
+mod crisis;
 mod inbox;
+pub mod insights;
 mod pool;
 mod postgres;
 mod query;
@@ -25,6 +28,8 @@ use std::sync::Arc;
 
 use firebreak_core::{Mention, MentionId};
 
+pub use crate::accounts::{SessionRecord, UserRecord, UserStore};
+pub use crate::insights::{ActivityRow, Insights};
 pub use crate::postgres::PgStore;
 pub use crate::query::{Cursor, MentionPage, MentionQuery, StoredMention, MAX_PAGE_SIZE};
 pub use crate::sqlite::SqliteStore;
@@ -205,6 +210,44 @@ pub fn redact(url: &str) -> String {
 pub trait Store: MentionStore + firebreak_respond::store::CaseStore {}
 impl<T: MentionStore + firebreak_respond::store::CaseStore> Store for T {}
 
+/// One database, seen through each of its interfaces.
+#[derive(Clone)]
+pub struct Handles {
+    pub mentions: Arc<dyn MentionStore>,
+    pub cases: Arc<dyn firebreak_respond::store::CaseStore>,
+    pub crises: Arc<dyn firebreak_crisis::CrisisStore>,
+    /// The web app's accounts.
+    pub users: Arc<dyn UserStore>,
+    /// Aggregates for the web app's overview.
+    pub insights: Arc<dyn Insights>,
+}
+
+/// Opens (creating and migrating as needed) the store at `url`, with every table.
+pub fn open_handles(url: &str) -> Result<Handles, StoreError> {
+    Ok(match DbUrl::parse(url)? {
+        DbUrl::Sqlite(path) => {
+            let s = Arc::new(SqliteStore::open(&path)?);
+            Handles {
+                mentions: s.clone(),
+                cases: s.clone(),
+                crises: s.clone(),
+                users: s.clone(),
+                insights: s,
+            }
+        }
+        DbUrl::Postgres(url) => {
+            let s = Arc::new(PgStore::connect(&url)?);
+            Handles {
+                mentions: s.clone(),
+                cases: s.clone(),
+                crises: s.clone(),
+                users: s.clone(),
+                insights: s,
+            }
+        }
+    })
+}
+
 /// Opens (creating and migrating as needed) the store at `url`, with the inbox's tables.
 pub fn open_full(
     url: &str,
@@ -215,16 +258,8 @@ pub fn open_full(
     ),
     StoreError,
 > {
-    Ok(match DbUrl::parse(url)? {
-        DbUrl::Sqlite(path) => {
-            let s = Arc::new(SqliteStore::open(&path)?);
-            (s.clone(), s)
-        }
-        DbUrl::Postgres(url) => {
-            let s = Arc::new(PgStore::connect(&url)?);
-            (s.clone(), s)
-        }
-    })
+    let h = open_handles(url)?;
+    Ok((h.mentions, h.cases))
 }
 
 /// Opens (creating and migrating as needed) the store at `url`.

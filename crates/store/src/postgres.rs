@@ -32,6 +32,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "inbox",
         sql: include_str!("../migrations/postgres/0003_inbox.sql"),
     },
+    Migration {
+        version: 4,
+        name: "accounts",
+        sql: include_str!("../migrations/postgres/0004_accounts.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "crises",
+        sql: include_str!("../migrations/postgres/0005_crises.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has
@@ -322,6 +332,28 @@ impl PgStore {
 }
 
 crate::inbox::impl_case_store!(PgStore);
+crate::crisis::impl_crisis_store!(PgStore);
+
+impl PgStore {
+    /// Runs single-statement writes (accounts) on the writer connection.
+    fn sql_write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::inbox::Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_writer(|client| f(&mut PgSql(client)))
+    }
+
+    /// Runs reads (accounts, insights) on a pooled connection.
+    fn sql_read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::inbox::Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_reader(|client| f(&mut PgSql(client)))
+    }
+}
+
+crate::accounts::impl_user_store!(PgStore);
+crate::insights::impl_insights!(PgStore, true);
 
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;

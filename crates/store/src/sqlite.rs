@@ -34,6 +34,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "inbox",
         sql: include_str!("../migrations/sqlite/0003_inbox.sql"),
     },
+    Migration {
+        version: 4,
+        name: "accounts",
+        sql: include_str!("../migrations/sqlite/0004_accounts.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "crises",
+        sql: include_str!("../migrations/sqlite/0005_crises.sql"),
+    },
 ];
 
 const BASE_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
@@ -198,6 +208,30 @@ impl SqliteStore {
 }
 
 crate::inbox::impl_case_store!(SqliteStore);
+crate::crisis::impl_crisis_store!(SqliteStore);
+
+impl SqliteStore {
+    /// Runs single-statement writes (accounts) on the writer connection.
+    fn sql_write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::inbox::Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut *conn)
+    }
+
+    /// Runs reads (accounts, insights) on a reader connection.
+    fn sql_read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::inbox::Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.readers.get()?;
+        f(&mut *conn)
+    }
+}
+
+crate::accounts::impl_user_store!(SqliteStore);
+crate::insights::impl_insights!(SqliteStore, false);
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch(

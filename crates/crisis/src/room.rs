@@ -1,0 +1,672 @@
+//! The crisis room's rules: opening from alerts, escalation timers, the checklist, roles,
+//! statements and their approval, the lifecycle.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use firebreak_core::Alert;
+use firebreak_plan::{ApprovalAction, Plan, StatementKind};
+use firebreak_respond::audit::{AuditDraft, Outcome};
+use firebreak_respond::lint::Linter;
+use firebreak_respond::sla::Clock;
+use firebreak_respond::store::CaseStore;
+use serde_json::json;
+
+use crate::{
+    Crisis, CrisisEvent, CrisisId, CrisisStatus, CrisisStore, CrisisStoreError, EscalationState,
+    Page, Pager, Recipient, StatementDraft, StatementStatus, StepState,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    #[error("crisis #{0} does not exist")]
+    NotFound(CrisisId),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] CrisisStoreError),
+}
+
+pub struct CrisisRoom {
+    plan: Arc<Plan>,
+    store: Arc<dyn CrisisStore>,
+    pager: Arc<dyn Pager>,
+    clock: Arc<dyn Clock>,
+    linter: Option<Arc<Linter>>,
+    audit: Option<Arc<dyn CaseStore>>,
+    drill: bool,
+    /// Serialises this process's read-modify-write of crises.
+    writing: std::sync::Mutex<()>,
+}
+
+const MAX_EVIDENCE: usize = 500;
+
+impl CrisisRoom {
+    pub fn new(
+        plan: Arc<Plan>,
+        store: Arc<dyn CrisisStore>,
+        pager: Arc<dyn Pager>,
+        clock: Arc<dyn Clock>,
+    ) -> CrisisRoom {
+        CrisisRoom {
+            plan,
+            store,
+            pager,
+            clock,
+            linter: None,
+            audit: None,
+            drill: false,
+            writing: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// Lints drafted statements.
+    pub fn with_linter(mut self, linter: Arc<Linter>) -> CrisisRoom {
+        self.linter = Some(linter);
+        self
+    }
+
+    /// Writes people's actions (and refusals) to the audit log.
+    pub fn with_audit(mut self, audit: Arc<dyn CaseStore>) -> CrisisRoom {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// Crises opened by this room are drills.
+    pub fn as_drill(mut self) -> CrisisRoom {
+        self.drill = true;
+        self
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn store(&self) -> &Arc<dyn CrisisStore> {
+        &self.store
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn get(&self, id: CrisisId) -> Result<Crisis, RoomError> {
+        self.store.get_crisis(id)?.ok_or(RoomError::NotFound(id))
+    }
+
+    fn recipients(&self, names: &[String]) -> Vec<Recipient> {
+        self.plan
+            .resolve(names)
+            .into_iter()
+            .map(|p| Recipient {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                email: p.email.clone(),
+            })
+            .collect()
+    }
+
+    fn page(&self, c: &Crisis, key: &str, what: &str, names: &[String]) -> Vec<String> {
+        let to = self.recipients(names);
+        let ids = to.iter().map(|r| r.id.clone()).collect();
+        let drill = if c.drill { "[DRILL] " } else { "" };
+        self.pager.page(Page {
+            key: format!("crisis-{}-{key}", c.id),
+            severity: c.severity,
+            subject: format!(
+                "{drill}[Firebreak crisis #{} sev {}] {what}: {}",
+                c.id, c.severity, c.title
+            ),
+            text: format!(
+                "{drill}Crisis #{} on {} is {} (severity {}).\n{}\nTerms: {}\nAcknowledge it in the crisis room: firebreak crisis ack {} --as YOUR_ID",
+                c.id,
+                c.channel,
+                c.status.as_str(),
+                c.severity,
+                c.title,
+                c.terms.join(", "),
+                c.id
+            ),
+            to,
+            drill: c.drill,
+        });
+        ids
+    }
+
+    /// An alert arrived. Opens a crisis when the alert meets a severity's criteria and the
+    /// channel has none active; otherwise records it in the active crisis and raises its
+    /// severity when the plan says so. `onset` is the earliest evidence mention's time.
+    pub fn on_alert(
+        &self,
+        alert: &Alert,
+        onset: Option<DateTime<Utc>>,
+    ) -> Result<Option<CrisisId>, RoomError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(severity) = self.plan.severity_for(alert) else {
+            return Ok(None);
+        };
+        let level = severity.level;
+        // Event time: the alert's (a replay's clock may run ahead of its alerts).
+        let now = alert.raised_at.min(self.clock.now());
+        let channel = alert.channel.as_str();
+        let mut events = Vec::new();
+        let ev = |id: CrisisId, kind: &str, detail: serde_json::Value| CrisisEvent {
+            crisis_id: id,
+            at: now,
+            actor: "system".into(),
+            kind: kind.into(),
+            detail,
+        };
+        let onset = onset.unwrap_or(alert.raised_at).min(alert.raised_at);
+        if let Some(mut c) = self.store.active_crisis(channel)? {
+            if !c.alert_ids.contains(&alert.id) {
+                c.alert_ids.push(alert.id.clone());
+            }
+            for t in &alert.terms {
+                if !c.terms.contains(t) {
+                    c.terms.push(t.clone());
+                }
+            }
+            for e in &alert.evidence {
+                if c.evidence.len() < MAX_EVIDENCE && !c.evidence.iter().any(|x| x == e.as_str()) {
+                    c.evidence.push(e.as_str().to_owned());
+                }
+            }
+            c.onset_at = c.onset_at.min(onset);
+            events.push(ev(
+                c.id,
+                "alert",
+                json!({"alert": alert.id, "severity": alert.severity, "summary": alert.summary}),
+            ));
+            if level > c.severity {
+                events.push(ev(
+                    c.id,
+                    "escalated_severity",
+                    json!({"from": c.severity, "to": level}),
+                ));
+                c.severity = level;
+                self.instantiate(&mut c, level, now);
+                self.start_escalation(&mut c, level, now, "severity raised", &mut events);
+            }
+            self.store.save_crisis(&mut c, &events)?;
+            return Ok(Some(c.id));
+        }
+        let mut roles: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for p in &self.plan.people {
+            for r in &p.roles {
+                roles
+                    .entry(r.as_str().to_owned())
+                    .or_default()
+                    .push(p.id.clone());
+            }
+        }
+        let mut c = Crisis {
+            id: 0,
+            version: 0,
+            channel: channel.to_owned(),
+            title: alert.summary.clone(),
+            status: CrisisStatus::Detected,
+            severity: level,
+            drill: self.drill,
+            alert_ids: vec![alert.id.clone()],
+            terms: alert.terms.clone(),
+            evidence: alert
+                .evidence
+                .iter()
+                .take(MAX_EVIDENCE)
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            onset_at: onset,
+            first_alert_at: alert.raised_at,
+            opened_at: now,
+            status_at: BTreeMap::from([(CrisisStatus::Detected.as_str().to_owned(), now)]),
+            roles,
+            checklist: Vec::new(),
+            escalation: EscalationState::default(),
+            statements: Vec::new(),
+            lessons: String::new(),
+            action_items: Vec::new(),
+        };
+        // Ids first: pages and drafts carry the crisis number.
+        self.store.save_crisis(&mut c, &[])?;
+        events.push(ev(
+            c.id,
+            "opened",
+            json!({"alert": alert.id, "severity": level, "severity_name": severity.name, "drill": c.drill}),
+        ));
+        self.instantiate(&mut c, level, now);
+        self.start_escalation(&mut c, level, now, "crisis opened", &mut events);
+        self.draft_statements(&mut c, StatementKind::Holding, now, &mut events);
+        self.store.save_crisis(&mut c, &events)?;
+        Ok(Some(c.id))
+    }
+
+    /// Adds the plan's checklist steps for `level` (those not already there).
+    fn instantiate(&self, c: &mut Crisis, level: u8, now: DateTime<Utc>) {
+        for step in self.plan.checklist(level) {
+            if c.checklist.iter().any(|s| s.task == step.task) {
+                continue;
+            }
+            c.checklist.push(StepState {
+                severity: level,
+                task: step.task.clone(),
+                owner: step.owner.clone(),
+                due_at: now + Duration::minutes(i64::from(step.within_min)),
+                done_at: None,
+                done_by: None,
+                skipped: false,
+                overdue_noted: false,
+            });
+        }
+    }
+
+    fn start_escalation(
+        &self,
+        c: &mut Crisis,
+        level: u8,
+        now: DateTime<Utc>,
+        what: &str,
+        events: &mut Vec<CrisisEvent>,
+    ) {
+        let Some(policy) = self.plan.escalation_for(level) else {
+            return;
+        };
+        let notified = self.page(c, &format!("sev{level}"), what, &policy.notify);
+        events.push(CrisisEvent {
+            crisis_id: c.id,
+            at: now,
+            actor: "system".into(),
+            kind: "notified".into(),
+            detail: json!({"level": level, "to": notified}),
+        });
+        c.escalation = EscalationState {
+            level,
+            notified_at: Some(now),
+            notified,
+            acked_at: None,
+            acked_by: None,
+            renotified: 0,
+            escalated: false,
+            next_at: Some(now + Duration::minutes(i64::from(policy.ack_within_min))),
+        };
+    }
+
+    fn draft_statements(
+        &self,
+        c: &mut Crisis,
+        kind: StatementKind,
+        now: DateTime<Utc>,
+        events: &mut Vec<CrisisEvent>,
+    ) {
+        let templates = self.plan.templates();
+        let ctx = json!({
+            "brand": self.plan.brand,
+            "issue": c.terms.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
+            "action": "",
+            "next_update": (now + Duration::hours(1)).format("%H:%M UTC").to_string(),
+            "help_account": self.plan.rules.routing.customer_care_account,
+        });
+        for lang in &self.plan.languages {
+            let Ok(text) = templates.render(kind.template_name(), lang, &ctx) else {
+                continue;
+            };
+            let findings = self
+                .linter
+                .as_ref()
+                .map(|l| {
+                    let mut lc = self.plan.lint_context();
+                    lc.customer_lang = Some(lang.clone());
+                    lc.lang = Some(lang.clone());
+                    serde_json::to_value(l.lint(&text, &lc)).unwrap_or_default()
+                })
+                .unwrap_or_else(|| json!([]));
+            let id = c.statements.len() as u32 + 1;
+            events.push(CrisisEvent {
+                crisis_id: c.id,
+                at: now,
+                actor: "system".into(),
+                kind: "statement_drafted".into(),
+                detail: json!({"statement": id, "kind": kind.as_str(), "lang": lang, "findings": findings}),
+            });
+            c.statements.push(StatementDraft {
+                id,
+                kind: kind.as_str().to_owned(),
+                lang: lang.clone(),
+                text,
+                findings,
+                status: StatementStatus::Draft,
+                approvals: Vec::new(),
+                published_at: None,
+            });
+        }
+    }
+
+    /// Escalation timers and overdue steps. Call it periodically.
+    pub fn tick(&self) -> Result<Vec<CrisisId>, RoomError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let now = self.clock.now();
+        let mut touched = Vec::new();
+        for mut c in self.store.crises_due(now)? {
+            let mut events = Vec::new();
+            if c.escalation.acked_at.is_none() && c.escalation.next_at.is_some_and(|t| t <= now) {
+                if let Some(policy) = self.plan.escalation_for(c.escalation.level) {
+                    let ack = Duration::minutes(i64::from(policy.ack_within_min));
+                    if c.escalation.renotified < policy.renotify {
+                        c.escalation.renotified += 1;
+                        let n = c.escalation.renotified;
+                        let to = self.page(
+                            &c,
+                            &format!("sev{}-renotify{n}", c.escalation.level),
+                            "NOT ACKNOWLEDGED",
+                            &policy.notify,
+                        );
+                        events.push(ev(c.id, now, "renotified", json!({"to": to, "round": n})));
+                        c.escalation.next_at = Some(now + ack);
+                    } else if !c.escalation.escalated && !policy.escalate_to.is_empty() {
+                        c.escalation.escalated = true;
+                        let to = self.page(
+                            &c,
+                            &format!("sev{}-escalated", c.escalation.level),
+                            "ESCALATED: nobody acknowledged",
+                            &policy.escalate_to,
+                        );
+                        c.escalation.notified.extend(to.iter().cloned());
+                        events.push(ev(c.id, now, "escalated", json!({"to": to})));
+                        c.escalation.next_at = None;
+                    } else {
+                        c.escalation.next_at = None;
+                    }
+                }
+            }
+            for (i, s) in c.checklist.iter_mut().enumerate() {
+                if s.done_at.is_none() && !s.skipped && !s.overdue_noted && s.due_at <= now {
+                    s.overdue_noted = true;
+                    events.push(ev(
+                        c.id,
+                        now,
+                        "step_overdue",
+                        json!({"step": i, "task": s.task, "owner": s.owner, "due": s.due_at}),
+                    ));
+                }
+            }
+            if events.is_empty() {
+                continue;
+            }
+            match self.store.save_crisis(&mut c, &events) {
+                Ok(_) => touched.push(c.id),
+                Err(CrisisStoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(touched)
+    }
+
+    /// The person acting, from the plan's team.
+    fn person(&self, who: &str) -> Result<&firebreak_plan::Person, RoomError> {
+        self.plan.person(who).ok_or_else(|| {
+            RoomError::Forbidden(format!(
+                "{who:?} is not in the crisis plan's team; act as one of: {}",
+                self.plan
+                    .people
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
+    fn audit(&self, who: &str, action: &str, id: CrisisId, outcome: Outcome, detail: String) {
+        if let Some(a) = &self.audit {
+            let _ = a.append_audit(&[AuditDraft::new(
+                self.clock.now(),
+                who,
+                format!("crisis.{action}"),
+                format!("crisis:{id}"),
+                outcome,
+                detail,
+            )]);
+        }
+    }
+
+    /// Applies a person's change, with its timeline event and audit entry; retries once on a
+    /// concurrent change.
+    fn act(
+        &self,
+        id: CrisisId,
+        who: &str,
+        action: &str,
+        mut change: impl FnMut(&mut Crisis, DateTime<Utc>) -> Result<serde_json::Value, RoomError>,
+    ) -> Result<Crisis, RoomError> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = self.person(who) {
+            self.audit(who, action, id, Outcome::Refused, e.to_string());
+            return Err(e);
+        }
+        for attempt in 0..3 {
+            let now = self.clock.now();
+            let mut c = self.get(id)?;
+            let detail = match change(&mut c, now) {
+                Ok(d) => d,
+                Err(e) => {
+                    self.audit(who, action, id, Outcome::Refused, e.to_string());
+                    return Err(e);
+                }
+            };
+            let event = CrisisEvent {
+                crisis_id: id,
+                at: now,
+                actor: who.to_owned(),
+                kind: action.to_owned(),
+                detail: detail.clone(),
+            };
+            match self.store.save_crisis(&mut c, &[event]) {
+                Ok(_) => {
+                    self.audit(who, action, id, Outcome::Done, detail.to_string());
+                    return Ok(c);
+                }
+                Err(CrisisStoreError::Conflict(_)) if attempt < 2 => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RoomError::Store(CrisisStoreError::Conflict(id)))
+    }
+
+    /// Acknowledges the page: the escalation timer stops.
+    pub fn acknowledge(&self, id: CrisisId, who: &str) -> Result<Crisis, RoomError> {
+        self.act(id, who, "acknowledged", |c, now| {
+            if c.escalation.acked_at.is_none() {
+                c.escalation.acked_at = Some(now);
+                c.escalation.acked_by = Some(who.to_owned());
+                c.escalation.next_at = None;
+            }
+            Ok(json!({"level": c.escalation.level}))
+        })
+    }
+
+    /// Moves the crisis forward in its lifecycle (or back to responding after a flare-up).
+    pub fn advance(&self, id: CrisisId, to: CrisisStatus, who: &str) -> Result<Crisis, RoomError> {
+        self.act(id, who, "status", |c, now| {
+            let flare_up = to == CrisisStatus::Responding
+                && matches!(c.status, CrisisStatus::Contained | CrisisStatus::Recovering);
+            if to <= c.status && !flare_up {
+                return Err(RoomError::Invalid(format!(
+                    "crisis #{} is {}; it can move forward (declared, responding, contained, recovering, resolved, reviewed) or back to responding after a flare-up",
+                    c.id,
+                    c.status.as_str()
+                )));
+            }
+            if to == CrisisStatus::Reviewed && c.status != CrisisStatus::Resolved {
+                return Err(RoomError::Invalid("review a crisis once it is resolved".into()));
+            }
+            let from = c.status;
+            c.status = to;
+            c.status_at.entry(to.as_str().to_owned()).or_insert(now);
+            if c.escalation.acked_at.is_none() && to >= CrisisStatus::Declared {
+                // Declaring is acknowledging.
+                c.escalation.acked_at = Some(now);
+                c.escalation.acked_by = Some(who.to_owned());
+                c.escalation.next_at = None;
+            }
+            Ok(json!({"from": from.as_str(), "to": to.as_str()}))
+        })
+    }
+
+    pub fn assign_role(
+        &self,
+        id: CrisisId,
+        role: &str,
+        person: &str,
+        who: &str,
+    ) -> Result<Crisis, RoomError> {
+        if self.plan.person(person).is_none() {
+            return Err(RoomError::Invalid(format!(
+                "{person:?} is not in the plan's team"
+            )));
+        }
+        if firebreak_plan::Role::parse(role).is_none() {
+            return Err(RoomError::Invalid(format!(
+                "{role:?} is not a role of the plan"
+            )));
+        }
+        self.act(id, who, "role", |c, _| {
+            c.roles.insert(role.to_owned(), vec![person.to_owned()]);
+            Ok(json!({"role": role, "person": person}))
+        })
+    }
+
+    /// Marks checklist step `step` (0-based) done or skipped.
+    pub fn step(
+        &self,
+        id: CrisisId,
+        step: usize,
+        skip: bool,
+        who: &str,
+    ) -> Result<Crisis, RoomError> {
+        let kind = if skip { "step_skipped" } else { "step_done" };
+        self.act(id, who, kind, |c, now| {
+            let s = c
+                .checklist
+                .get_mut(step)
+                .ok_or_else(|| RoomError::Invalid(format!("crisis #{id} has no step {step}")))?;
+            if s.done_at.is_some() || s.skipped {
+                return Err(RoomError::Invalid(format!("step {step} is already closed")));
+            }
+            if skip {
+                s.skipped = true;
+            } else {
+                s.done_at = Some(now);
+                s.done_by = Some(who.to_owned());
+            }
+            Ok(json!({"step": step, "task": s.task, "late": now > s.due_at}))
+        })
+    }
+
+    pub fn note(&self, id: CrisisId, text: &str, who: &str) -> Result<Crisis, RoomError> {
+        if text.trim().is_empty() {
+            return Err(RoomError::Invalid("the note is empty".into()));
+        }
+        self.act(id, who, "note", |_, _| Ok(json!({"text": text})))
+    }
+
+    /// Records the post-mortem's lessons and action items (editable, saved).
+    pub fn lessons(
+        &self,
+        id: CrisisId,
+        lessons: &str,
+        actions: &[String],
+        who: &str,
+    ) -> Result<Crisis, RoomError> {
+        self.act(id, who, "lessons", |c, _| {
+            c.lessons = lessons.to_owned();
+            c.action_items = actions.to_vec();
+            Ok(json!({"actions": actions.len()}))
+        })
+    }
+
+    /// Drafts statements of `kind` in the plan's languages.
+    pub fn draft(&self, id: CrisisId, kind: StatementKind, who: &str) -> Result<Crisis, RoomError> {
+        self.act(id, who, "statement_requested", |c, now| {
+            let mut events = Vec::new();
+            self.draft_statements(c, kind, now, &mut events);
+            Ok(json!({"kind": kind.as_str(), "drafts": events.len()}))
+        })
+    }
+
+    /// Approves a statement. Only the people or roles the plan names may approve; the
+    /// statement is approved once enough distinct approvers signed.
+    pub fn approve(&self, id: CrisisId, statement: u32, who: &str) -> Result<Crisis, RoomError> {
+        let person = self.person(who)?.clone();
+        self.act(id, who, "statement_approved", |c, _| {
+            let rules = self
+                .plan
+                .approvals_for(ApprovalAction::Statement, c.severity);
+            let allowed = rules.is_empty()
+                || rules.iter().any(|r| {
+                    r.approvers.iter().any(|a| {
+                        *a == person.id
+                            || firebreak_plan::Role::parse(a)
+                                .is_some_and(|role| person.has_role(role))
+                    })
+                });
+            if !allowed {
+                return Err(RoomError::Forbidden(format!(
+                    "{} may not approve statements at severity {}; the plan names: {}",
+                    person.id,
+                    c.severity,
+                    rules
+                        .iter()
+                        .flat_map(|r| r.approvers.iter().cloned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            let needed = rules.iter().map(|r| r.min_approvers).max().unwrap_or(1) as usize;
+            let s = c
+                .statements
+                .iter_mut()
+                .find(|s| s.id == statement)
+                .ok_or_else(|| RoomError::Invalid(format!("no statement {statement}")))?;
+            if !s.approvals.contains(&person.id) {
+                s.approvals.push(person.id.clone());
+            }
+            if s.approvals.len() >= needed && s.status == StatementStatus::Draft {
+                s.status = StatementStatus::Approved;
+            }
+            Ok(json!({"statement": statement, "approvals": s.approvals, "status": s.status}))
+        })
+    }
+
+    /// Publishes an approved statement (the connector posts it; a drill posts nothing).
+    pub fn publish(&self, id: CrisisId, statement: u32, who: &str) -> Result<Crisis, RoomError> {
+        self.act(id, who, "statement_published", |c, now| {
+            let needs_approval = !self.plan.approvals_for(ApprovalAction::Statement, c.severity).is_empty();
+            let s = c
+                .statements
+                .iter_mut()
+                .find(|s| s.id == statement)
+                .ok_or_else(|| RoomError::Invalid(format!("no statement {statement}")))?;
+            if needs_approval && s.status != StatementStatus::Approved {
+                return Err(RoomError::Forbidden(format!(
+                    "statement {statement} is not approved yet; the plan requires approval before publishing"
+                )));
+            }
+            s.status = StatementStatus::Published;
+            s.published_at = Some(now);
+            Ok(json!({"statement": statement, "lang": s.lang, "kind": s.kind}))
+        })
+    }
+}
+
+fn ev(id: CrisisId, at: DateTime<Utc>, kind: &str, detail: serde_json::Value) -> CrisisEvent {
+    CrisisEvent {
+        crisis_id: id,
+        at,
+        actor: "system".into(),
+        kind: kind.into(),
+        detail,
+    }
+}

@@ -1,0 +1,504 @@
+//! The authorisation matrix: every role against every state-changing endpoint of the web
+//! app (and the API's case actions, merged behind it), in process. Also: no session, no
+//! CSRF token, and a cross-site Origin are refused; refusals are audited; login is rate
+//! limited; the session cookie is HttpOnly and SameSite=Strict; every page carries the CSP.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use chrono::Utc;
+use firebreak_core::{
+    Analysis, Category, Intent, Mention, Register, Sentiment, SentimentLabel, Toxicity,
+};
+use firebreak_respond::audit::Outcome;
+use firebreak_respond::guard::Role;
+use firebreak_respond::inbox::{Agent, InboxConfig};
+use firebreak_respond::sla::SystemClock;
+use firebreak_respond::Inbox;
+use firebreak_store::{MentionStore, SqliteStore, UserRecord, UserStore};
+use firebreak_web::{hash_password, LiveFeed, WebSettings, WebState};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+const ROLES: [Role; 4] = [Role::Viewer, Role::Agent, Role::Manager, Role::Admin];
+
+fn complaint(i: u32) -> Mention {
+    let mut m = firebreak_testkit::mention(i);
+    m.author.id = format!("author{i}").as_str().into();
+    m.author.handle = Some(format!("@author{i}"));
+    m.created_at = Utc::now();
+    m.analysis = Some(Analysis {
+        lang: Some("en".into()),
+        lang_confidence: 0.97,
+        sentiment: Sentiment {
+            label: SentimentLabel::Negative,
+            score: 0.8,
+            probs: [0.8, 0.15, 0.05],
+        },
+        toxicity: Toxicity {
+            toxic: 0.1,
+            insult: 0.1,
+            threat: 0.01,
+            identity_hate: 0.0,
+        },
+        intent: Intent::Complaint,
+        intent_confidence: 0.8,
+        category: Some(Category::DeliveryLogistics),
+        register: Register::Emotional,
+        emotional: 0.7,
+    });
+    m
+}
+
+struct World {
+    app: Router,
+    store: Arc<SqliteStore>,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("w.db")).expect("open"));
+    let agents = ROLES
+        .iter()
+        .map(|r| Agent {
+            name: format!("api-{}", r.as_str()),
+            role: *r,
+            languages: vec!["en".into()],
+            skills: vec![],
+            capacity: 10,
+        })
+        .collect();
+    let config = InboxConfig {
+        agents,
+        auto_assign: false,
+        ..InboxConfig::default()
+    };
+    let inbox = Arc::new(
+        Inbox::new(store.clone(), config, Arc::new(SystemClock))
+            .with_linter(Arc::new(firebreak_respond::lint::Linter::new(None))),
+    );
+    let mentions: Vec<Mention> = (1..=40).map(complaint).collect();
+    store.upsert_mentions(&mentions).expect("mentions");
+    inbox.intake(&mentions).expect("intake");
+    for r in ROLES {
+        let user = UserRecord {
+            name: r.as_str().into(),
+            role: r,
+            password_hash: hash_password(PASSWORD).expect("hash"),
+            ui_lang: "en".into(),
+            languages: vec![],
+            disabled: false,
+            created_at: Utc::now(),
+        };
+        assert!(store.create_user(&user).expect("user"));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    std::mem::forget(rx);
+    let api = firebreak_server::AppState {
+        store: store.clone(),
+        ingest: tx,
+        settings: Arc::new(firebreak_server::ServerSettings::default()),
+        inbox: Some(inbox),
+        linter: Some(Arc::new(firebreak_respond::lint::Linter::new(None))),
+        crisis: None,
+    };
+    let web = WebState {
+        app: api.clone(),
+        cases: store.clone(),
+        users: store.clone(),
+        insights: store.clone(),
+        live: LiveFeed::new(),
+        settings: Arc::new(WebSettings::default()),
+    };
+    let app = firebreak_web::router(web).fallback_service(firebreak_server::router(api));
+    World {
+        app,
+        store,
+        _dir: dir,
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .expect("body");
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn cookies_of(headers: &axum::http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn value_after<'a>(html: &'a str, marker: &str) -> &'a str {
+    html.split(marker)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or("")
+}
+
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn login(app: &Router, name: &str, password: &str) -> (StatusCode, Option<Session>) {
+    let (_, headers, html) = send(
+        app,
+        Request::get("/login").body(Body::empty()).expect("req"),
+    )
+    .await;
+    let login_cookie = cookies_of(&headers)
+        .into_iter()
+        .find(|c| c.starts_with("fb_login="))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+        .expect("login csrf cookie");
+    let csrf = value_after(&html, "name=\"csrf\" value=\"").to_owned();
+    let body = format!(
+        "name={name}&password={}&csrf={csrf}&next=/",
+        password.replace(' ', "+")
+    );
+    let (status, headers, _) = send(
+        app,
+        Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, login_cookie)
+            .body(Body::from(body))
+            .expect("req"),
+    )
+    .await;
+    let Some(session) = cookies_of(&headers)
+        .into_iter()
+        .find(|c| c.starts_with("fb_session=") && !c.starts_with("fb_session=;"))
+    else {
+        return (status, None);
+    };
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict"),
+        "{session}"
+    );
+    let cookie = session.split(';').next().unwrap_or("").to_owned();
+    let (_, _, page) = send(
+        app,
+        Request::get("/settings")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let csrf = value_after(&page, "data-csrf=\"").to_owned();
+    assert_eq!(csrf.len(), 64, "a CSRF token on every page");
+    (status, Some(Session { cookie, csrf }))
+}
+
+async fn post_form(app: &Router, path: &str, s: Option<&Session>, body: &str) -> StatusCode {
+    let mut req =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(s) = s {
+        req = req.header(header::COOKIE, &s.cookie);
+    }
+    let (status, _, text) = send(app, req.body(Body::from(body.to_owned())).expect("req")).await;
+    if status.is_server_error() {
+        panic!("{path}: {status} {text}");
+    }
+    status
+}
+
+/// One state-changing endpoint: the path and form for a role (so that each role acts on
+/// its own case), and the lowest role allowed.
+struct Endpoint {
+    name: &'static str,
+    min: Role,
+    request: fn(role_index: u32, csrf: &str) -> (String, String),
+}
+
+const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        name: "case acknowledge",
+        min: Role::Agent,
+        request: |i, csrf| {
+            (
+                format!("/cases/{}/action", 1 + i),
+                format!("csrf={csrf}&action=acknowledge"),
+            )
+        },
+    },
+    Endpoint {
+        name: "case note",
+        min: Role::Agent,
+        request: |i, csrf| {
+            (
+                format!("/cases/{}/action", 5 + i),
+                format!("csrf={csrf}&action=note&text=called+back"),
+            )
+        },
+    },
+    Endpoint {
+        name: "case move to private",
+        min: Role::Agent,
+        request: |i, csrf| {
+            (
+                format!("/cases/{}/action", 9 + i),
+                format!("csrf={csrf}&action=move_private&channel=dm"),
+            )
+        },
+    },
+    Endpoint {
+        name: "case follow-up contact",
+        min: Role::Agent,
+        request: |i, csrf| {
+            (
+                format!("/cases/{}/action", 13 + i),
+                format!("csrf={csrf}&action=contact_attempt&text=phoned"),
+            )
+        },
+    },
+    Endpoint {
+        name: "case reply",
+        min: Role::Agent,
+        request: |i, csrf| {
+            (format!("/cases/{}/reply", 17 + i), format!("csrf={csrf}&text=Hi%2C+thank+you+for+telling+us%2C+we+are+looking+into+it.&channel=public"))
+        },
+    },
+    Endpoint {
+        name: "case close",
+        min: Role::Agent,
+        request: |i, csrf| {
+            (
+                format!("/cases/{}/action", 21 + i),
+                format!("csrf={csrf}&action=start"),
+            )
+        },
+    },
+    Endpoint {
+        name: "add user",
+        min: Role::Admin,
+        request: |i, csrf| {
+            (
+                "/settings/users".into(),
+                format!("csrf={csrf}&name=new{i}&role=agent&password=long+enough+pw&ui_lang=it"),
+            )
+        },
+    },
+    Endpoint {
+        name: "change user",
+        min: Role::Admin,
+        request: |_, csrf| {
+            (
+                "/settings/users/new3".into(),
+                format!("csrf={csrf}&role=manager&state="),
+            )
+        },
+    },
+    Endpoint {
+        name: "own settings",
+        min: Role::Viewer,
+        request: |_, csrf| ("/settings/me".into(), format!("csrf={csrf}&ui_lang=pl")),
+    },
+];
+
+#[tokio::test]
+async fn every_role_against_every_state_changing_endpoint() {
+    let w = world();
+    let mut sessions = Vec::new();
+    for r in ROLES {
+        let (status, s) = login(&w.app, r.as_str(), PASSWORD).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{} signs in", r.as_str());
+        sessions.push(s.expect("session"));
+    }
+    // Admin first for "change user", which needs the user that admin adds.
+    let order = [3usize, 0, 1, 2];
+    let mut table = String::new();
+    for e in ENDPOINTS {
+        for &i in &order {
+            let role = ROLES[i];
+            let s = &sessions[i];
+            let (path, body) = (e.request)(i as u32, &s.csrf);
+            let status = post_form(&w.app, &path, Some(s), &body).await;
+            let allowed = role >= e.min;
+            table.push_str(&format!("{:<24} {:<8} {status}\n", e.name, role.as_str()));
+            if allowed {
+                assert_eq!(
+                    status,
+                    StatusCode::SEE_OTHER,
+                    "{} as {}: {path}",
+                    e.name,
+                    role.as_str()
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{} as {}: {path}",
+                    e.name,
+                    role.as_str()
+                );
+            }
+            // Without a session: 401. Without the CSRF token: 403.
+            let (path, body) = (e.request)(i as u32, "");
+            assert_eq!(
+                post_form(&w.app, &path, None, &body).await,
+                StatusCode::UNAUTHORIZED
+            );
+            assert_eq!(
+                post_form(&w.app, &path, Some(s), &body).await,
+                StatusCode::FORBIDDEN
+            );
+        }
+    }
+    // The live linter: every signed-in role may lint; the CSRF header is required.
+    for (i, s) in sessions.iter().enumerate() {
+        for (token, want) in [
+            (s.csrf.as_str(), StatusCode::OK),
+            ("", StatusCode::FORBIDDEN),
+        ] {
+            let (status, _, body) = send(
+                &w.app,
+                Request::post("/ui/lint")
+                    .header(header::COOKIE, &s.cookie)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("x-csrf-token", token)
+                    .body(Body::from(
+                        r#"{"text":"We guarantee this will never happen again.","case":30}"#,
+                    ))
+                    .expect("req"),
+            )
+            .await;
+            assert_eq!(status, want, "lint as {}", ROLES[i].as_str());
+            if want == StatusCode::OK {
+                assert!(body.contains("\"promise\""), "{body}");
+            }
+        }
+    }
+    // The API behind the web app: X-Firebreak-User agents of the configuration.
+    for (i, role) in ROLES.iter().enumerate() {
+        let (status, _, body) = send(
+            &w.app,
+            Request::post(format!("/api/v1/cases/{}/actions", 25 + i))
+                .header("x-firebreak-user", format!("api-{}", role.as_str()))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"action":"acknowledge"}"#))
+                .expect("req"),
+        )
+        .await;
+        let want = if *role >= Role::Agent {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, want, "API acknowledge as {}: {body}", role.as_str());
+    }
+    // Logout ends the session.
+    for s in &sessions {
+        assert_eq!(
+            post_form(&w.app, "/logout", Some(s), &format!("csrf={}", s.csrf)).await,
+            StatusCode::SEE_OTHER
+        );
+        let (status, _, _) = send(
+            &w.app,
+            Request::get("/inbox")
+                .header(header::COOKIE, &s.cookie)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "signed out: back to the login form"
+        );
+    }
+    // Refusals are in the audit log.
+    use firebreak_respond::store::CaseStore;
+    let audit = w.store.audit_entries(0, 10_000).expect("audit");
+    let refused = |actor: &str, action: &str| {
+        audit
+            .iter()
+            .any(|e| e.actor == actor && e.action == action && e.outcome == Outcome::Refused)
+    };
+    assert!(refused("viewer", "user.add"), "{table}");
+    assert!(refused("manager", "user.change"));
+    assert!(refused("viewer", "reply.send"));
+    assert!(refused("viewer", "case.acknowledge"));
+    assert!(audit
+        .iter()
+        .any(|e| e.actor == "admin" && e.action == "user.add" && e.outcome == Outcome::Done));
+    let changed = w.store.get_user("new3").expect("get").expect("added");
+    assert_eq!(changed.role, Role::Manager);
+    assert_eq!(
+        w.store.get_user("viewer").expect("get").map(|u| u.ui_lang),
+        Some("pl".into())
+    );
+    println!("{table}");
+}
+
+#[tokio::test]
+async fn logins_are_rate_limited_and_cross_site_posts_refused() {
+    let w = world();
+    for _ in 0..5 {
+        let (status, s) = login(&w.app, "agent", "wrong password!").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(s.is_none());
+    }
+    // The right password no longer helps for a while.
+    let (status, s) = login(&w.app, "agent", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(s.is_none());
+    // Another user from the same address still can (the per-IP limit is higher).
+    let (status, s) = login(&w.app, "admin", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let s = s.expect("session");
+    let (status, _, _) = send(
+        &w.app,
+        Request::post("/settings/me")
+            .header(header::COOKIE, &s.cookie)
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::HOST, "firebreak.local")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={}&ui_lang=de", s.csrf)))
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Every page carries the CSP without inline script.
+    for path in [
+        "/",
+        "/explorer",
+        "/inbox",
+        "/cases/1",
+        "/settings",
+        "/login",
+    ] {
+        let (status, headers, html) = send(
+            &w.app,
+            Request::get(path)
+                .header(header::COOKIE, &s.cookie)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{path}: {html}");
+        let csp = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert!(
+            !html.contains("<script>") && !html.contains(" style=\""),
+            "{path}: inline script or style"
+        );
+    }
+}
