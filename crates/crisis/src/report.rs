@@ -56,7 +56,75 @@ pub fn step_outcome(s: &crate::StepState) -> &'static str {
     }
 }
 
+/// How the team did in a drill, each part 0 to 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrillScore {
+    /// Acknowledged before the first re-notification.
+    pub acknowledged_in_time: f64,
+    /// Share of checklist steps done on time.
+    pub steps_on_time: f64,
+    /// Share of crisis cases answered in public within their target.
+    pub response_coverage: f64,
+    /// A holding statement was approved and published.
+    pub statement_published: f64,
+    /// The mean of the four, 0-100.
+    pub score: f64,
+}
+
 impl PostMortem {
+    pub fn drill_score(&self) -> DrillScore {
+        let c = &self.crisis;
+        let acked = f64::from(u8::from(
+            c.escalation.acked_at.is_some()
+                && c.escalation.renotified == 0
+                && !c.escalation.escalated,
+        ));
+        let steps = if c.checklist.is_empty() {
+            0.0
+        } else {
+            c.checklist
+                .iter()
+                .filter(|s| step_outcome(s) == "on time")
+                .count() as f64
+                / c.checklist.len() as f64
+        };
+        let coverage = self.metrics.response_coverage.unwrap_or(0.0);
+        let published =
+            f64::from(u8::from(c.statements.iter().any(|s| {
+                s.kind == "holding" && s.status == crate::StatementStatus::Published
+            })));
+        DrillScore {
+            acknowledged_in_time: acked,
+            steps_on_time: steps,
+            response_coverage: coverage,
+            statement_published: published,
+            score: 25.0 * (acked + steps + coverage + published),
+        }
+    }
+
+    fn drill_rows(&self) -> Vec<(&'static str, String)> {
+        let d = self.drill_score();
+        vec![
+            (
+                "acknowledged before re-notification",
+                format!("{:.0} %", d.acknowledged_in_time * 100.0),
+            ),
+            (
+                "checklist steps on time",
+                format!("{:.0} %", d.steps_on_time * 100.0),
+            ),
+            (
+                "cases answered within target",
+                format!("{:.0} %", d.response_coverage * 100.0),
+            ),
+            (
+                "holding statement approved and published",
+                format!("{:.0} %", d.statement_published * 100.0),
+            ),
+            ("drill score", format!("{:.0} / 100", d.score)),
+        ]
+    }
+
     fn metric_rows(&self) -> Vec<(&'static str, String)> {
         let m = &self.metrics;
         vec![
@@ -121,6 +189,12 @@ impl PostMortem {
         let _ = writeln!(s, "## Metrics\n\n| metric | value |\n|---|---|");
         for (k, v) in self.metric_rows() {
             let _ = writeln!(s, "| {k} | {v} |");
+        }
+        if c.drill {
+            let _ = writeln!(s, "\n## Drill score\n\n| part | result |\n|---|---|");
+            for (k, v) in self.drill_rows() {
+                let _ = writeln!(s, "| {k} | {v} |");
+            }
         }
         let _ = writeln!(s, "\n## Volume and negative share (15-minute buckets)\n\n| from | mentions | negative | share |\n|---|---|---|---|");
         for b in self.metrics.curve.iter().filter(|b| b.volume > 0) {
@@ -252,7 +326,15 @@ impl PostMortem {
         for (k, v) in self.metric_rows() {
             let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
         }
-        s.push_str("</table><h2>Volume and negative share</h2>");
+        s.push_str("</table>");
+        if c.drill {
+            s.push_str("<h2>Drill score</h2><table>");
+            for (k, v) in self.drill_rows() {
+                let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+            }
+            s.push_str("</table>");
+        }
+        s.push_str("<h2>Volume and negative share</h2>");
         s.push_str(&svg_chart(
             &self.metrics.curve,
             self.metrics.onset_at,

@@ -210,7 +210,7 @@ impl CrisisRoom {
             title: alert.summary.clone(),
             status: CrisisStatus::Detected,
             severity: level,
-            drill: self.drill,
+            drill: self.drill || channel.starts_with("drill:"),
             alert_ids: vec![alert.id.clone()],
             terms: alert.terms.clone(),
             evidence: alert

@@ -232,6 +232,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             tokio::task::spawn_blocking(move || crate::crisis::command(&config, stores, action))
                 .await?
         }
+        Command::Drill {
+            file,
+            speed,
+            server,
+        } => {
+            let server = server.unwrap_or_else(|| format!("http://{}", config.server.listen));
+            let secret = config.server_settings().ingest_secret.clone();
+            crate::drill::drill(&server, &file, speed, secret).await
+        }
         Command::Report { id, format, out } => {
             let stores = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
             let config = config.clone();

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod crisis;
 mod detection;
+mod drill;
 mod files;
 mod inbox;
 mod latency;
@@ -87,6 +88,17 @@ enum Command {
     Crisis {
         #[command(subcommand)]
         action: CrisisAction,
+    },
+    /// Replay a crisis into a running server as a drill (drill channels; nothing is posted
+    /// to a platform); practise the plan, then score it with `firebreak report`.
+    Drill {
+        file: PathBuf,
+        /// Times faster than the recording (60: one hour per minute).
+        #[arg(long, default_value_t = 60.0)]
+        speed: f64,
+        /// The server [default: http://<server.listen>]
+        #[arg(long)]
+        server: Option<String>,
     },
     /// Write a crisis's post-mortem: timeline, metrics, charts, plan against reality.
     Report {

@@ -199,3 +199,86 @@ crisis_only = true
         "the report is self-contained and inert"
     );
 }
+
+#[tokio::test]
+async fn a_drill_runs_on_drill_channels_posts_nothing_and_is_scored() {
+    let Some(data) = firebreak_testkit::shared_data_dir() else {
+        eprintln!("skipping: ../shared/data is not there");
+        return;
+    };
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("firebreak.toml"),
+        format!(
+            "[crisis]\nplan = \"{}\"\n\n[[inbox.agents]]\nname = \"marta\"\nlanguages = [\"it\"]\n",
+            repo.join("examples/plan.toml").display()
+        ),
+    )
+    .expect("config");
+    let db = format!("sqlite://{}", dir.path().join("fb.db").display());
+    let server = support::Server::start(dir.path(), &db, &[]);
+    let out = run(firebreak(dir.path())
+        .args(["drill", "--speed", "200000", "--server", &server.base])
+        .arg(data.join(format!("{SCENARIO}.jsonl"))));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let client = reqwest::Client::new();
+    let mut crises = Value::Null;
+    for _ in 0..100 {
+        crises = client
+            .get(format!("{}/api/v1/crises", server.base))
+            .send()
+            .await
+            .expect("crises")
+            .json()
+            .await
+            .expect("json");
+        if crises["crises"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let c = &crises["crises"][0];
+    assert_eq!(c["drill"], true, "{crises}");
+    assert!(c["channel"]
+        .as_str()
+        .is_some_and(|ch| ch.starts_with("drill:")));
+    let alert = c["alert_ids"][0].as_str().expect("alert").to_owned();
+    let cases: Value = client
+        .get(format!("{}/api/v1/cases?crisis={alert}", server.base))
+        .send()
+        .await
+        .expect("cases")
+        .json()
+        .await
+        .expect("json");
+    let case = cases["cases"][0]["id"].as_i64().expect("a drill case");
+    let reply: Value = client
+        .post(format!("{}/api/v1/cases/{case}/replies", server.base))
+        .header("x-firebreak-user", "marta")
+        .json(&serde_json::json!({"text": "Ci dispiace: ti scriviamo in privato.", "delivery": {"via": "connector", "platform_id": "real-1"}}))
+        .send()
+        .await
+        .expect("reply")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        reply["reply"]["delivery"]["via"], "dry_run",
+        "a drill never reaches a platform: {reply}"
+    );
+    let id = c["id"].as_i64().expect("id");
+    let md = client
+        .get(format!(
+            "{}/api/v1/crises/{id}/report?format=md",
+            server.base
+        ))
+        .send()
+        .await
+        .expect("report")
+        .text()
+        .await
+        .expect("text");
+    assert!(md.contains("(DRILL)") && md.contains("drill score"), "{md}");
+    assert!(server.stop());
+}
