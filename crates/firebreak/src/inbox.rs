@@ -30,18 +30,37 @@ pub fn open_with_clock(
     if !(config.inbox.enabled && config.analysis.enabled) {
         return Ok(None);
     }
-    Ok(Some(Arc::new(
-        Inbox::new(cases, config.inbox.inbox_config(), clock)
-            .with_linter(crate::analysis::linter(config)?),
-    )))
+    Ok(Some(Arc::new(build(config, cases, clock)?)))
+}
+
+/// An inbox with the reply linter and, when a crisis plan is configured, the plan's
+/// response targets, reply templates, do-not-promise list and allowed deadlines.
+fn build(
+    config: &Config,
+    cases: Arc<dyn CaseStore>,
+    clock: Arc<dyn firebreak_respond::sla::Clock>,
+) -> anyhow::Result<Inbox> {
+    let mut inbox_config = config.inbox.inbox_config();
+    let plan = match &config.crisis.plan {
+        Some(path) => Some(firebreak_plan::load(path).map_err(|e| anyhow!("{e}"))?),
+        None => None,
+    };
+    if let Some(p) = &plan {
+        inbox_config.targets = p.sla_targets();
+    }
+    let mut inbox =
+        Inbox::new(cases, inbox_config, clock).with_linter(crate::analysis::linter(config)?);
+    if let Some(p) = &plan {
+        inbox = inbox
+            .with_lint_defaults(p.lint_context())
+            .with_templates(p.templates());
+    }
+    Ok(inbox)
 }
 
 /// An inbox with the reply linter, for one command.
 fn for_cli(config: &Config, cases: Arc<dyn CaseStore>) -> anyhow::Result<Inbox> {
-    Ok(
-        Inbox::new(cases, config.inbox.inbox_config(), Arc::new(SystemClock))
-            .with_linter(crate::analysis::linter(config)?),
-    )
+    build(config, cases, Arc::new(SystemClock))
 }
 
 /// Turns each committed batch of new mentions into cases.

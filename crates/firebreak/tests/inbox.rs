@@ -363,6 +363,23 @@ async fn a_private_conversation_must_close_in_public_over_http() {
         Some(1)
     );
     assert_eq!(history["channels"], json!(["@velora"]));
+    let templates: Value = client
+        .get(format!("{}/api/v1/cases/{id}/templates", server.base))
+        .send()
+        .await
+        .expect("templates")
+        .json()
+        .await
+        .expect("json");
+    let ack = templates["templates"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "acknowledge"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert!(
+        ack["text"].as_str().is_some_and(|t| t.contains("@u")),
+        "{templates}"
+    );
     let bad = act(json!({"action": "teleport"})).await.expect("a");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(server.stop());

@@ -148,6 +148,9 @@ pub struct Inbox {
     /// they never race each other; the store's version check still guards other processes.
     writing: Mutex<()>,
     linter: Option<Arc<Linter>>,
+    /// The crisis plan's do-not-promise list and allowed deadlines, for every draft.
+    lint_defaults: LintContext,
+    templates: crate::templates::Templates,
 }
 
 impl Inbox {
@@ -159,7 +162,26 @@ impl Inbox {
             velocity: Mutex::new(Velocity::default()),
             writing: Mutex::new(()),
             linter: None,
+            lint_defaults: LintContext::default(),
+            templates: crate::templates::Templates::builtin(),
         }
+    }
+
+    /// What the crisis plan adds to every lint: its do-not-promise list and the deadlines
+    /// it allows.
+    pub fn with_lint_defaults(mut self, ctx: LintContext) -> Inbox {
+        self.lint_defaults = ctx;
+        self
+    }
+
+    /// Reply templates (the built-in ones, or the plan's).
+    pub fn with_templates(mut self, templates: crate::templates::Templates) -> Inbox {
+        self.templates = templates;
+        self
+    }
+
+    pub fn templates(&self) -> &crate::templates::Templates {
+        &self.templates
     }
 
     /// Lints every reply before it is recorded: the findings are kept with the reply, and
@@ -200,6 +222,8 @@ impl Inbox {
             troll: case.dont_feed,
             public,
             recent_replies: recent,
+            do_not_promise: self.lint_defaults.do_not_promise.clone(),
+            allowed_deadlines: self.lint_defaults.allowed_deadlines.clone(),
             ..LintContext::default()
         };
         Ok(linter.lint(text, &ctx))

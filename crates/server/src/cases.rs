@@ -631,3 +631,39 @@ pub(crate) async fn author(
     })
     .await
 }
+
+/// `GET /api/v1/cases/{id}/templates`: every reply template rendered for this case (its
+/// language and author; the crisis plan's templates when a plan is loaded). Templates that
+/// need more than the case provides (an explanation, an update) are listed with their
+/// source so the composer can fill them in.
+pub(crate) async fn templates(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let inbox = inbox(&state)?;
+    run(move || {
+        let case = inbox.get(id)?;
+        let lang = case.lang.clone().unwrap_or_else(|| "en".into());
+        let handle = case
+            .author_handle
+            .clone()
+            .unwrap_or_else(|| case.author_key.clone());
+        let ctx = json!({"handle": handle});
+        let mut out = Vec::new();
+        let mut names: Vec<String> = inbox
+            .templates()
+            .list()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        names.dedup();
+        for name in names {
+            match inbox.templates().render(&name, &lang, &ctx) {
+                Ok(text) => out.push(json!({"name": name, "lang": lang, "text": text})),
+                Err(e) => out.push(json!({"name": name, "lang": lang, "needs": e.to_string()})),
+            }
+        }
+        Ok(Json(json!({ "case": id, "templates": out })))
+    })
+    .await
+}

@@ -12,6 +12,7 @@
 //! | `POST /api/v1/cases/{id}/actions` | acknowledge, start, resolve, close, move_private, assign, note, contact_attempt |
 //! | `POST /api/v1/cases/{id}/replies` | record a public or private reply |
 //! | `POST /api/v1/cases/merge`, `POST /api/v1/cases/{id}/split` | merge and split cases |
+//! | `GET /api/v1/cases/{id}/templates` | reply templates rendered for the case (the plan's when loaded) |
 //! | `POST /api/v1/moderation` | ask to delete, hide or block: the guardrails decide (403 / 202 / 200) |
 //! | `DELETE /api/v1/mentions/{id}` | always refused, with the reason, and audited |
 //! | `GET /api/v1/authors/{key}` | an author's history: every case and its mentions, across channels |
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cases/{id}/actions", post(cases::act))
         .route("/api/v1/cases/{id}/replies", post(cases::reply))
         .route("/api/v1/cases/{id}/split", post(cases::split))
+        .route("/api/v1/cases/{id}/templates", get(cases::templates))
         .route("/api/v1/moderation", post(cases::moderate))
         .route("/api/v1/lint", post(cases::lint))
         .route("/api/v1/authors/{key}", get(cases::author))
