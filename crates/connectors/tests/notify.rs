@@ -308,13 +308,15 @@ fn start_smtp() -> Option<Smtp> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start aiosmtpd");
+    // Owned at once: dropping it stops the server on every path.
+    let smtp = Smtp {
+        child,
+        port,
+        maildir,
+    };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(Smtp {
-                child,
-                port,
-                maildir,
-            });
+            return Some(smtp);
         }
         std::thread::sleep(Duration::from_millis(50));
     }

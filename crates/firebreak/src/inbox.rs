@@ -209,8 +209,8 @@ pub fn cases_command(
                 }
             } else {
                 println!(
-                    "{:>6}  {:<3} {:<12} {:<22} {:<10} {:>9}  {}",
-                    "case", "pri", "status", "author", "assignee", "due in", "mentions"
+                    "{:>6}  {:<3} {:<12} {:<22} {:<10} {:>9}  mentions",
+                    "case", "pri", "status", "author", "assignee", "due in"
                 );
                 for c in &list {
                     let due = firebreak_respond::inbox::countdown(c, now)

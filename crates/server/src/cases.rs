@@ -609,7 +609,7 @@ pub(crate) async fn author(
             limit: 1000,
             ..CaseQuery::default()
         })?;
-        cases.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+        cases.sort_by_key(|c| std::cmp::Reverse(c.opened_at));
         let now = inbox.now();
         let mut out = Vec::with_capacity(cases.len());
         let mut channels = std::collections::BTreeSet::new();

@@ -95,7 +95,10 @@ pub(crate) async fn get_one(
     .await
 }
 
-fn stores(state: &AppState) -> Result<(Arc<dyn MentionStore>, Arc<dyn CaseStore>), ApiError> {
+/// The stores a post-mortem reads.
+type ReportStores = (Arc<dyn MentionStore>, Arc<dyn CaseStore>);
+
+fn stores(state: &AppState) -> Result<ReportStores, ApiError> {
     let inbox = state.inbox.clone().ok_or_else(|| {
         ApiError::Unavailable("the inbox is off; crisis metrics need its cases".into())
     })?;

@@ -78,10 +78,8 @@ pub(crate) fn channels(
             continue;
         };
         let last = db.rows(last_sql, &[ch.as_str().into()])?;
-        if let Some(v) = last.first().and_then(|r| r.first()) {
-            if let Val::Int(t) = v {
-                out.push((ch, micros(*t)?));
-            }
+        if let Some(Val::Int(t)) = last.first().and_then(|r| r.first()) {
+            out.push((ch, micros(*t)?));
         }
     }
     Ok(out)

@@ -248,20 +248,6 @@ pub fn open_handles(url: &str) -> Result<Handles, StoreError> {
     })
 }
 
-/// Opens (creating and migrating as needed) the store at `url`, with the inbox's tables.
-pub fn open_full(
-    url: &str,
-) -> Result<
-    (
-        Arc<dyn MentionStore>,
-        Arc<dyn firebreak_respond::store::CaseStore>,
-    ),
-    StoreError,
-> {
-    let h = open_handles(url)?;
-    Ok((h.mentions, h.cases))
-}
-
 /// Opens (creating and migrating as needed) the store at `url`.
 pub fn open(url: &str) -> Result<Arc<dyn MentionStore>, StoreError> {
     Ok(match DbUrl::parse(url)? {

@@ -18,11 +18,14 @@ use firebreak_respond::store::{CaseQuery, CaseStore, Delivery};
 use firebreak_store::{MentionStore, PgStore, SqliteStore};
 use firebreak_testkit::{mention, t0, PgDatabase};
 
+/// Raw SQL on the database behind the store's back.
+type RawSql = Box<dyn Fn(&str) -> Result<(), String>>;
+
 struct Subject {
     mentions: Arc<dyn MentionStore>,
     cases: Arc<dyn CaseStore>,
     /// Runs raw SQL on the database behind the store's back (tampering stories).
-    raw: Box<dyn Fn(&str) -> Result<(), String>>,
+    raw: RawSql,
     _keep: Box<dyn std::any::Any>,
 }
 

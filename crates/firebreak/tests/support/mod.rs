@@ -84,11 +84,11 @@ impl Drop for Server {
     }
 }
 
+/// What a receiver saw: (signature header, body) per request.
+pub type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
 /// A minimal HTTP/1.1 receiver: records each request's signature header and body, answers 200.
-pub fn receiver() -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
-) {
+pub fn receiver() -> (String, Received) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -177,13 +177,15 @@ impl Smtp {
             .stderr(Stdio::null())
             .spawn()
             .expect("start aiosmtpd");
+        // Owned at once: dropping it stops the server on every path.
+        let smtp = Smtp {
+            child,
+            port,
+            maildir,
+        };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Smtp {
-                    child,
-                    port,
-                    maildir,
-                });
+                return Some(smtp);
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
