@@ -149,6 +149,62 @@ impl CrisisRoom {
             return Ok(None);
         };
         let level = severity.level;
+        self.open_or_join(alert, level, onset, "system").map(Some)
+    }
+
+    /// Opens a crisis by hand (from cases or an alert the detectors did not escalate): it
+    /// starts declared, acknowledged by the person who opened it.
+    pub fn open_by_hand(
+        &self,
+        alert: &Alert,
+        level: u8,
+        onset: Option<DateTime<Utc>>,
+        who: &str,
+    ) -> Result<Crisis, RoomError> {
+        if let Err(e) = self.person(who) {
+            self.audit(who, "open", 0, Outcome::Refused, e.to_string());
+            return Err(e);
+        }
+        if self.plan.severity(level).is_none() {
+            return Err(RoomError::Invalid(format!(
+                "the plan has no severity {level}; it has {}",
+                self.plan
+                    .severities
+                    .iter()
+                    .map(|s| s.level.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let id = {
+            let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+            self.open_or_join(alert, level, onset, who)?
+        };
+        self.audit(
+            who,
+            "open",
+            id,
+            Outcome::Done,
+            format!("severity {level}: {}", alert.summary),
+        );
+        if self.get(id)?.status < CrisisStatus::Declared {
+            self.advance(id, CrisisStatus::Declared, who)
+        } else {
+            self.get(id)
+        }
+    }
+
+    fn open_or_join(
+        &self,
+        alert: &Alert,
+        level: u8,
+        onset: Option<DateTime<Utc>>,
+        actor: &str,
+    ) -> Result<CrisisId, RoomError> {
+        let severity = self
+            .plan
+            .severity(level)
+            .ok_or_else(|| RoomError::Invalid(format!("the plan has no severity {level}")))?;
         // Event time: the alert's (a replay's clock may run ahead of its alerts).
         let now = alert.raised_at.min(self.clock.now());
         let channel = alert.channel.as_str();
@@ -156,7 +212,7 @@ impl CrisisRoom {
         let ev = |id: CrisisId, kind: &str, detail: serde_json::Value| CrisisEvent {
             crisis_id: id,
             at: now,
-            actor: "system".into(),
+            actor: actor.into(),
             kind: kind.into(),
             detail,
         };
@@ -192,7 +248,7 @@ impl CrisisRoom {
                 self.start_escalation(&mut c, level, now, "severity raised", &mut events);
             }
             self.store.save_crisis(&mut c, &events)?;
-            return Ok(Some(c.id));
+            return Ok(c.id);
         }
         let mut roles: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in &self.plan.people {
@@ -241,7 +297,7 @@ impl CrisisRoom {
         self.start_escalation(&mut c, level, now, "crisis opened", &mut events);
         self.draft_statements(&mut c, StatementKind::Holding, now, &mut events);
         self.store.save_crisis(&mut c, &events)?;
-        Ok(Some(c.id))
+        Ok(c.id)
     }
 
     /// Adds the plan's checklist steps for `level` (those not already there).

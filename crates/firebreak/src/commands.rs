@@ -707,7 +707,11 @@ async fn serve(
     parts.detectors.push(live.detector());
     let pipeline = Pipeline::start(config.pipeline(), parts);
     let clock = inbox.clone().map(|i| {
-        crate::inbox::spawn_clock(i, std::time::Duration::from_secs(config.inbox.tick_secs))
+        crate::inbox::spawn_clock_with(
+            i,
+            std::time::Duration::from_secs(config.inbox.tick_secs),
+            notifier.as_ref().map(|n| n.handle()),
+        )
     });
     let state = firebreak_server::AppState {
         store: store.clone(),

@@ -166,6 +166,18 @@ pub fn command(config: &Config, stores: Stores, action: CrisisAction) -> Result<
         }
     };
     match action {
+        CrisisAction::Open {
+            channel,
+            severity,
+            title,
+            cases,
+            actor,
+        } => {
+            let c = open_by_hand(
+                config, &stores, &room, &channel, severity, &title, &cases, &actor,
+            )?;
+            show(&c);
+        }
         CrisisAction::List { json, active } => {
             let list = room.store().list_crises(active, 100)?;
             for c in &list {
@@ -233,6 +245,51 @@ pub fn command(config: &Config, stores: Stores, action: CrisisAction) -> Result<
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens a crisis by hand from cases: their first mentions are its evidence, and the cases
+/// are linked to it like an alert's.
+#[allow(clippy::too_many_arguments)]
+pub fn open_by_hand(
+    config: &Config,
+    stores: &Stores,
+    room: &CrisisRoom,
+    channel: &str,
+    severity: u8,
+    title: &str,
+    cases: &[i64],
+    actor: &str,
+) -> Result<firebreak_crisis::Crisis> {
+    let now = room.now();
+    let mut evidence = Vec::new();
+    let mut onset: Option<chrono::DateTime<chrono::Utc>> = None;
+    for id in cases {
+        let case = stores
+            .cases
+            .get_case(*id)?
+            .ok_or_else(|| anyhow!("case #{id} does not exist"))?;
+        if let Some(m) = case.mentions.first() {
+            evidence.push(m.clone());
+        }
+        onset = Some(onset.map_or(case.opened_at, |o| o.min(case.opened_at)));
+    }
+    let alert = Alert {
+        id: format!("{channel}:manual:{}", now.format("%Y%m%dT%H%M%S")),
+        raised_at: now,
+        channel: channel.into(),
+        kind: firebreak_core::AlertKind::NegativeSurge,
+        crisis: true,
+        severity,
+        summary: title.to_owned(),
+        terms: Vec::new(),
+        evidence,
+        amplifiers: Vec::new(),
+    };
+    let crisis = room.open_by_hand(&alert, severity, onset, actor)?;
+    if let Some(inbox) = crate::inbox::open(config, stores.cases.clone())? {
+        inbox.link_alert(&alert)?;
+    }
+    Ok(crisis)
 }
 
 /// `firebreak report CRISIS_ID --format md|html|json [--out FILE]`.

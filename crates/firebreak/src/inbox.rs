@@ -107,16 +107,108 @@ impl AlertSink for InboxAlerts {
     }
 }
 
-/// Runs the SLA clocks every `every` until the runtime stops.
+/// The response-backlog detector: when the first-response targets of many negative cases of a
+/// channel are breached within an hour, the team is falling behind, and that is an alert.
+pub struct Backlog {
+    /// Breaches in the last hour that make an alert (severity 3 at five times as many).
+    pub threshold: usize,
+    breaches: std::collections::HashMap<
+        String,
+        std::collections::VecDeque<(
+            chrono::DateTime<chrono::Utc>,
+            Option<firebreak_core::MentionId>,
+        )>,
+    >,
+    alerted: std::collections::HashMap<String, (chrono::DateTime<chrono::Utc>, u8)>,
+}
+
+impl Backlog {
+    pub fn new(threshold: usize) -> Backlog {
+        Backlog {
+            threshold: threshold.max(1),
+            breaches: Default::default(),
+            alerted: Default::default(),
+        }
+    }
+
+    /// Takes one tick's events at `now`; returns the alerts to raise.
+    pub fn observe(
+        &mut self,
+        events: &[firebreak_respond::inbox::SlaEvent],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<Alert> {
+        let hour = chrono::Duration::hours(1);
+        for e in events.iter().filter(|e| e.kind == "breach:first_response") {
+            self.breaches
+                .entry(e.channel.clone())
+                .or_default()
+                .push_back((now, e.mention.clone()));
+        }
+        let mut out = Vec::new();
+        for (channel, q) in self.breaches.iter_mut() {
+            while q.front().is_some_and(|(t, _)| *t < now - hour) {
+                q.pop_front();
+            }
+            let n = q.len();
+            if n < self.threshold {
+                continue;
+            }
+            let severity = if n >= 5 * self.threshold { 3 } else { 2 };
+            // One alert per channel and hour, re-raised only when it grows more severe.
+            if let Some((at, sev)) = self.alerted.get(channel) {
+                if *at > now - hour && *sev >= severity {
+                    continue;
+                }
+            }
+            self.alerted.insert(channel.clone(), (now, severity));
+            out.push(Alert {
+                id: format!("{channel}:response_backlog:{}", now.format("%Y%m%dT%H")),
+                raised_at: now,
+                channel: channel.as_str().into(),
+                kind: firebreak_core::AlertKind::ResponseBacklog,
+                crisis: false,
+                severity,
+                summary: format!(
+                    "{n} negative mentions on {channel} passed their first-response target without an answer in the last hour"
+                ),
+                terms: Vec::new(),
+                evidence: q.iter().filter_map(|(_, m)| m.clone()).take(50).collect(),
+                amplifiers: Vec::new(),
+            });
+        }
+        out
+    }
+}
+
+/// Runs the SLA clocks every `every` until the runtime stops; backlog alerts go to `notify`.
 pub fn spawn_clock(inbox: Arc<Inbox>, every: Duration) -> tokio::task::JoinHandle<()> {
+    spawn_clock_with(inbox, every, None)
+}
+
+/// [`spawn_clock`], sending response-backlog alerts to a notifier.
+pub fn spawn_clock_with(
+    inbox: Arc<Inbox>,
+    every: Duration,
+    notify: Option<firebreak_connectors::notify::NotifyHandle>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut backlog = Backlog::new(10);
         loop {
             interval.tick().await;
             let inbox = inbox.clone();
+            let now = inbox.now();
             match tokio::task::spawn_blocking(move || inbox.tick()).await {
                 Ok(Ok(events)) => {
+                    for alert in backlog.observe(&events, now) {
+                        tracing::warn!(alert = %alert.id, "{}", alert.summary);
+                        if let Some(n) = &notify {
+                            let _ = n.queue(
+                                firebreak_connectors::notify::Notification::from_alert(&alert),
+                            );
+                        }
+                    }
                     for e in events {
                         tracing::warn!(
                             case = e.case_id,
@@ -539,4 +631,50 @@ pub async fn bench(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use firebreak_respond::inbox::SlaEvent;
+
+    fn breaches(n: usize, channel: &str) -> Vec<SlaEvent> {
+        (0..n)
+            .map(|i| SlaEvent {
+                case_id: i as i64,
+                channel: channel.into(),
+                mention: Some(format!("m{i}").as_str().into()),
+                kind: "breach:first_response".into(),
+                due: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+                assignee: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_backlog_alerts_once_per_hour_and_again_only_when_it_grows() {
+        let t0 = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let mut b = Backlog::new(10);
+        assert!(b.observe(&breaches(9, "@a"), t0).is_empty());
+        let first = b.observe(&breaches(1, "@a"), t0);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].kind, firebreak_core::AlertKind::ResponseBacklog);
+        assert_eq!((first[0].severity, first[0].crisis), (2, false));
+        assert_eq!(first[0].evidence.len(), 10);
+        assert!(b
+            .observe(&breaches(5, "@a"), t0 + chrono::Duration::minutes(5))
+            .is_empty());
+        let worse = b.observe(&breaches(40, "@a"), t0 + chrono::Duration::minutes(10));
+        assert_eq!(worse.iter().map(|a| a.severity).collect::<Vec<_>>(), [3]);
+        // Other channels and other kinds of event do not count.
+        let mut other = breaches(20, "@b");
+        for e in other.iter_mut() {
+            e.kind = "follow_up_due".into();
+        }
+        assert!(b.observe(&other, t0).is_empty());
+        // An hour later the old breaches have aged out.
+        assert!(b
+            .observe(&breaches(1, "@a"), t0 + chrono::Duration::minutes(75))
+            .is_empty());
+    }
 }

@@ -228,6 +228,23 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum CrisisAction {
+    /// Open a crisis by hand, from cases: it starts declared.
+    Open {
+        /// The channel it is on.
+        #[arg(long)]
+        channel: String,
+        /// The plan's severity level.
+        #[arg(long)]
+        severity: u8,
+        /// What is happening, in a sentence.
+        #[arg(long)]
+        title: String,
+        /// A case that belongs to it (repeat for several).
+        #[arg(long = "case")]
+        cases: Vec<i64>,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
     /// Crises, newest first.
     List {
         #[arg(long)]

@@ -282,3 +282,74 @@ async fn a_drill_runs_on_drill_channels_posts_nothing_and_is_scored() {
     assert!(md.contains("(DRILL)") && md.contains("drill score"), "{md}");
     assert!(server.stop());
 }
+
+#[test]
+fn a_crisis_can_be_opened_by_hand_from_cases() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("firebreak.toml"),
+        format!(
+            "[crisis]\nplan = \"{}\"\n",
+            repo.join("examples/plan.toml").display()
+        ),
+    )
+    .expect("config");
+    let line = serde_json::json!({
+        "v": 1, "id": "mastodon:1", "platform": "mastodon", "channel": "@velora", "kind": "mention",
+        "created_at": "2026-03-02T09:00:00Z", "author": {"id": "u1", "handle": "@u1", "followers": 120},
+        "text": "@velora il bollitore è arrivato rotto e nessuno risponde, vergogna",
+    });
+    std::fs::write(dir.path().join("m.jsonl"), format!("{line}\n")).expect("mentions");
+    let db = format!("sqlite://{}", dir.path().join("fb.db").display());
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--db", db.as_str()];
+        all.extend_from_slice(args);
+        run(firebreak(dir.path()).args(all))
+    };
+    assert!(cli(&["import", "m.jsonl"]).status.success());
+    let refused = cli(&[
+        "crisis",
+        "open",
+        "--channel",
+        "@velora",
+        "--severity",
+        "2",
+        "--title",
+        "kettles",
+        "--case",
+        "1",
+        "--as",
+        "mallory",
+    ]);
+    assert!(
+        !refused.status.success(),
+        "only the plan's team may open a crisis"
+    );
+    let out = cli(&[
+        "crisis",
+        "open",
+        "--channel",
+        "@velora",
+        "--severity",
+        "2",
+        "--title",
+        "Kettles arrive broken",
+        "--case",
+        "1",
+        "--as",
+        "giulia",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c: Value =
+        serde_json::from_str(&stdout(&cli(&["crisis", "show", "1", "--json"]))).expect("json");
+    assert_eq!(c["status"], "declared");
+    assert_eq!(c["escalation"]["acked_by"], "giulia");
+    let alert = c["alert_ids"][0].as_str().expect("alert").to_owned();
+    let cases = cli(&["cases", "list", "--json", "--crisis", &alert]);
+    assert_eq!(
+        stdout(&cases).lines().count(),
+        1,
+        "the case is linked to the crisis"
+    );
+}

@@ -183,8 +183,11 @@ async fn signed_ingest_search_and_graceful_shutdown() {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    // Scripts only from the app itself: nothing inline, nothing evaluated.
     assert!(
-        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        csp.contains("default-src 'none'")
+            && !csp.contains("unsafe-inline")
+            && !csp.contains("unsafe-eval"),
         "{csp}"
     );
     let html = page.text().await.expect("html");

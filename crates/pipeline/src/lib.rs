@@ -200,8 +200,17 @@ impl Pipeline {
                 detecting.then_some(detect_tx),
                 counters.clone(),
             )),
-            tokio::spawn(detect_stage(components.detectors, detect_rx, alert_tx)),
-            tokio::spawn(output_stage(components.sinks, alert_rx, counters.clone())),
+            // Detectors and outputs may block (the inbox writes cases, notifiers queue,
+            // PostgreSQL's client runs its own runtime): they get threads of their own.
+            tokio::task::spawn_blocking(move || {
+                detect_stage(components.detectors, detect_rx, alert_tx)
+            }),
+            {
+                let counters = counters.clone();
+                tokio::task::spawn_blocking(move || {
+                    output_stage(components.sinks, alert_rx, counters)
+                })
+            },
         ];
         Pipeline {
             ingress,
@@ -415,36 +424,36 @@ async fn write_with_retries(
     }
 }
 
-async fn detect_stage(
+fn detect_stage(
     mut detectors: Vec<Box<dyn Detector>>,
     mut rx: mpsc::Receiver<Vec<Mention>>,
     tx: mpsc::Sender<Vec<Alert>>,
 ) -> Result<Vec<String>, PipelineError> {
     let mut alerts = Vec::new();
-    while let Some(batch) = rx.recv().await {
+    while let Some(batch) = rx.blocking_recv() {
         for d in detectors.iter_mut() {
             d.observe_batch(&batch, &mut alerts);
         }
-        if !alerts.is_empty() && tx.send(std::mem::take(&mut alerts)).await.is_err() {
+        if !alerts.is_empty() && tx.blocking_send(std::mem::take(&mut alerts)).is_err() {
             return Err(PipelineError::StageFailed("output stage stopped".into()));
         }
     }
     for d in detectors.iter_mut() {
         d.finish(&mut alerts);
     }
-    if !alerts.is_empty() && tx.send(alerts).await.is_err() {
+    if !alerts.is_empty() && tx.blocking_send(alerts).is_err() {
         return Err(PipelineError::StageFailed("output stage stopped".into()));
     }
     Ok(Vec::new())
 }
 
-async fn output_stage(
+fn output_stage(
     mut sinks: Vec<Box<dyn AlertSink>>,
     mut rx: mpsc::Receiver<Vec<Alert>>,
     counters: Arc<Counters>,
 ) -> Result<Vec<String>, PipelineError> {
     let mut errors = Vec::new();
-    while let Some(alerts) = rx.recv().await {
+    while let Some(alerts) = rx.blocking_recv() {
         counters
             .alerts
             .fetch_add(alerts.len() as u64, Ordering::Relaxed);

@@ -86,6 +86,9 @@ pub struct IntakeReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SlaEvent {
     pub case_id: CaseId,
+    pub channel: String,
+    /// The case's first mention (evidence for a backlog alert).
+    pub mention: Option<MentionId>,
     pub kind: String,
     pub due: DateTime<Utc>,
     pub assignee: Option<String>,
@@ -884,6 +887,8 @@ impl Inbox {
             events.push(event("sla_breach", json!({"target": kind, "due": due})));
             raised.push(SlaEvent {
                 case_id: case.id,
+                channel: case.channel.clone(),
+                mention: case.mentions.first().cloned(),
                 kind: format!("breach:{}", kind.as_str()),
                 due: *due,
                 assignee: case.assignee.clone(),
@@ -893,6 +898,8 @@ impl Inbox {
             events.push(event("follow_up_due", json!({"due": due})));
             raised.push(SlaEvent {
                 case_id: case.id,
+                channel: case.channel.clone(),
+                mention: case.mentions.first().cloned(),
                 kind: "follow_up_due".into(),
                 due,
                 assignee: case.assignee.clone(),

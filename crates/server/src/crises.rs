@@ -304,12 +304,38 @@ pub fn post_mortem(
         }
     }
     let metrics = metrics::compute(&crisis, &window, &crisis_cases, now);
+    let mut events = events;
+    // Mention milestones: the 10th, 100th, 1,000th... mention on the channel since the onset.
+    let mut since_onset: Vec<chrono::DateTime<chrono::Utc>> = window
+        .iter()
+        .map(|m| m.created_at)
+        .filter(|t| *t >= crisis.onset_at)
+        .collect();
+    since_onset.sort();
+    let mut milestone = 10usize;
+    while milestone <= since_onset.len() {
+        events.push(firebreak_crisis::CrisisEvent {
+            crisis_id: id,
+            at: since_onset[milestone - 1],
+            actor: "system".into(),
+            kind: "milestone".into(),
+            detail: json!({"mentions_since_onset": milestone}),
+        });
+        milestone *= 10;
+    }
     let mut lint_events = Vec::new();
     for c in &crisis_cases {
         for r in cases
             .replies(c.id)
             .map_err(|e| ApiError::Internal(e.to_string()))?
         {
+            events.push(firebreak_crisis::CrisisEvent {
+                crisis_id: id,
+                at: r.at,
+                actor: r.author.clone(),
+                kind: "reply".into(),
+                detail: json!({"case": c.id, "public": r.private_channel.is_none(), "text": r.text}),
+            });
             let rules: Vec<String> = r
                 .lint
                 .as_array()
@@ -342,6 +368,7 @@ pub fn post_mortem(
                 .filter(|e| e.at >= crisis.onset_at && e.at <= end && e.outcome != Outcome::Done),
         );
     }
+    events.sort_by_key(|e| e.at);
     Ok(PostMortem {
         crisis,
         events,
