@@ -378,7 +378,7 @@ impl Inbox {
         if touched.is_empty() {
             return Ok(report);
         }
-        if self.config.auto_assign {
+        if self.config.auto_assign && !self.config.agents.is_empty() {
             let mut load: HashMap<String, u64> = self.store.open_load()?.into_iter().collect();
             for (i, case) in touched.iter_mut().enumerate() {
                 if case.assignee.is_none() && case.id == 0 && !case.dont_feed {
@@ -399,23 +399,25 @@ impl Inbox {
                 }
             }
         }
-        // New cases need ids before their events can be written: save them first, then
-        // everything else with the events, all in the store's transactions.
+        // One transaction saves every touched case (new ones get their ids) with the events
+        // of the existing ones; a second writes the new cases' events, now that their ids
+        // are known.
         let new_idx: Vec<usize> = (0..touched.len()).filter(|i| touched[*i].id == 0).collect();
         {
-            let mut refs: Vec<&mut Case> = touched.iter_mut().filter(|c| c.id == 0).collect();
-            if !refs.is_empty() {
-                self.store.save_cases(&mut refs, &[], &[])?;
-            }
+            let mut refs: Vec<&mut Case> = touched.iter_mut().collect();
+            self.store.save_cases(&mut refs, &events, &[])?;
         }
-        for (i, mut e) in pending_events {
-            e.case_id = touched[i].id;
-            events.push(e);
+        let new_events: Vec<CaseEvent> = pending_events
+            .into_iter()
+            .map(|(i, mut e)| {
+                e.case_id = touched[i].id;
+                e
+            })
+            .collect();
+        if !new_events.is_empty() {
+            self.store.save_cases(&mut [], &new_events, &[])?;
         }
         report.opened = new_idx.iter().map(|i| touched[*i].id).collect();
-        // Saving again stores the events; existing cases save their new mentions.
-        let mut refs: Vec<&mut Case> = touched.iter_mut().collect();
-        self.store.save_cases(&mut refs, &events, &[])?;
         Ok(report)
     }
 

@@ -1,7 +1,7 @@
 //! The inbox's tables, written once for both backends.
 //!
 //! The SQL here is the common subset of SQLite and PostgreSQL (`RETURNING`,
-//! `ON CONFLICT`, `NULLS LAST`), with `?N` placeholders that the PostgreSQL adapter
+//! `ON CONFLICT`), with `?N` placeholders that the PostgreSQL adapter
 //! rewrites to `$N`. Values travel as [`Val`]: integers, text or NULL; times are epoch
 //! milliseconds, except the audit log's exact RFC 3339 text.
 
@@ -102,6 +102,11 @@ fn next_due(case: &Case) -> Option<i64> {
     at.map(ms)
 }
 
+/// The queue's order within a priority: the most urgent unmet target, breached or not.
+fn queue_at(case: &Case) -> i64 {
+    Due::next(case).map_or(i64::MAX, |(_, at)| ms(at))
+}
+
 fn case_columns(case: &Case) -> Result<Vec<Val>, StoreError> {
     Ok(vec![
         case.version.into(),
@@ -117,6 +122,7 @@ fn case_columns(case: &Case) -> Result<Vec<Val>, StoreError> {
         ms(case.opened_at).into(),
         ms(Utc::now()).into(),
         json(case)?.into(),
+        queue_at(case).into(),
     ])
 }
 
@@ -129,8 +135,8 @@ pub(crate) fn save_case(db: &mut dyn Sql, case: &mut Case) -> Result<(), StoreFa
             let cols = case_columns(case)?;
             let rows = db.rows(
                 "INSERT INTO cases (version, channel, author_key, thread_key, status, is_open, priority, \
-                 next_due, assignee, crisis_id, opened_at, updated_at, data) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+                 next_due, assignee, crisis_id, opened_at, updated_at, data, queue_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
                 &cols,
             )?;
             case.id = rows
@@ -138,11 +144,6 @@ pub(crate) fn save_case(db: &mut dyn Sql, case: &mut Case) -> Result<(), StoreFa
                 .and_then(|r| r.first())
                 .ok_or_else(|| StoreError::CorruptRow("INSERT returned no id".into()))?
                 .int()?;
-            // The JSON must carry the id too.
-            db.exec(
-                "UPDATE cases SET data = ?1 WHERE id = ?2",
-                &[json(case)?.into(), case.id.into()],
-            )?;
         } else {
             let mut cols = case_columns(case)?;
             cols.push(case.id.into());
@@ -150,8 +151,8 @@ pub(crate) fn save_case(db: &mut dyn Sql, case: &mut Case) -> Result<(), StoreFa
             let n = db.exec(
                 "UPDATE cases SET version = ?1, channel = ?2, author_key = ?3, thread_key = ?4, \
                  status = ?5, is_open = ?6, priority = ?7, next_due = ?8, assignee = ?9, \
-                 crisis_id = ?10, opened_at = ?11, updated_at = ?12, data = ?13 \
-                 WHERE id = ?14 AND version = ?15",
+                 crisis_id = ?10, opened_at = ?11, updated_at = ?12, data = ?13, queue_at = ?14 \
+                 WHERE id = ?15 AND version = ?16",
                 &cols,
             )?;
             if n == 0 {
@@ -265,21 +266,24 @@ pub(crate) fn audit_entries(
         .collect()
 }
 
+/// Cases from `SELECT id, data` rows. The id column is the truth (the JSON of a new case
+/// was written before its id was known).
 fn cases_from(rows: Vec<Vec<Val>>) -> Result<Vec<Case>, StoreError> {
     rows.iter()
         .map(|r| {
-            let data = r
-                .first()
-                .ok_or_else(|| StoreError::CorruptRow("case row".into()))?
-                .text()?;
-            parse("case", data)
+            let (Some(id), Some(data)) = (r.first(), r.get(1)) else {
+                return Err(StoreError::CorruptRow("case row".into()));
+            };
+            let mut case: Case = parse("case", data.text()?)?;
+            case.id = id.int()?;
+            Ok(case)
         })
         .collect()
 }
 
 pub(crate) fn get_case(db: &mut dyn Sql, id: CaseId) -> Result<Option<Case>, StoreError> {
     Ok(
-        cases_from(db.rows("SELECT data FROM cases WHERE id = ?1", &[id.into()])?)?
+        cases_from(db.rows("SELECT id, data FROM cases WHERE id = ?1", &[id.into()])?)?
             .into_iter()
             .next(),
     )
@@ -292,7 +296,7 @@ pub(crate) fn find_open_case(
     thread_key: &str,
 ) -> Result<Option<Case>, StoreError> {
     let by_author = db.rows(
-        "SELECT data FROM cases WHERE author_key = ?1 AND channel = ?2 AND status <> 'closed' \
+        "SELECT id, data FROM cases WHERE author_key = ?1 AND channel = ?2 AND status <> 'closed' \
          ORDER BY id DESC LIMIT 1",
         &[author_key.into(), channel.into()],
     )?;
@@ -300,7 +304,7 @@ pub(crate) fn find_open_case(
         return Ok(Some(c));
     }
     let by_thread = db.rows(
-        "SELECT data FROM cases WHERE thread_key = ?1 AND status <> 'closed' ORDER BY id DESC LIMIT 1",
+        "SELECT id, data FROM cases WHERE thread_key = ?1 AND status <> 'closed' ORDER BY id DESC LIMIT 1",
         &[thread_key.into()],
     )?;
     Ok(cases_from(by_thread)?.into_iter().next())
@@ -353,11 +357,14 @@ pub(crate) fn list_cases(db: &mut dyn Sql, q: &CaseQuery) -> Result<Vec<Case>, S
     let l = params.len();
     params.push((q.offset as i64).into());
     let o = params.len();
+    // The open queue is one index range: (is_open, priority, queue_at, id).
+    let order = if q.statuses.is_empty() {
+        "priority, queue_at, id"
+    } else {
+        "is_open DESC, priority, queue_at, id"
+    };
     let rows = db.rows(
-        &format!(
-            "SELECT data FROM cases WHERE {w} ORDER BY is_open DESC, priority, next_due NULLS LAST, id \
-             LIMIT ?{l} OFFSET ?{o}"
-        ),
+        &format!("SELECT id, data FROM cases WHERE {w} ORDER BY {order} LIMIT ?{l} OFFSET ?{o}"),
         &params,
     )?;
     cases_from(rows)
@@ -382,7 +389,7 @@ pub(crate) fn cases_due(
     limit: usize,
 ) -> Result<Vec<Case>, StoreError> {
     cases_from(db.rows(
-        "SELECT data FROM cases WHERE is_open = 1 AND next_due <= ?1 ORDER BY next_due, id LIMIT ?2",
+        "SELECT id, data FROM cases WHERE is_open = 1 AND next_due <= ?1 ORDER BY next_due, id LIMIT ?2",
         &[ms(before).into(), (limit as i64).into()],
     )?)
 }

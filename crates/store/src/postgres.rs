@@ -42,6 +42,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "crises",
         sql: include_str!("../migrations/postgres/0005_crises.sql"),
     },
+    Migration {
+        version: 6,
+        name: "queue_order",
+        sql: include_str!("../migrations/postgres/0006_queue_order.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has

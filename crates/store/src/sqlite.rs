@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "crises",
         sql: include_str!("../migrations/sqlite/0005_crises.sql"),
     },
+    Migration {
+        version: 6,
+        name: "queue_order",
+        sql: include_str!("../migrations/sqlite/0006_queue_order.sql"),
+    },
 ];
 
 const BASE_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
