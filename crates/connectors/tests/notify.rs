@@ -259,73 +259,11 @@ fn a_missing_secret_names_the_variable_and_never_the_value() {
     assert!(bad_url.is_err());
 }
 
-/// A real SMTP server: aiosmtpd writing every message into a maildir.
-struct Smtp {
-    child: std::process::Child,
-    port: u16,
-    maildir: tempfile::TempDir,
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_smtp() -> Option<Smtp> {
-    let python = std::env::var("FIREBREAK_PYTHON").unwrap_or_else(|_| "python3".into());
-    let required = std::env::var("FIREBREAK_REQUIRE_SMTP").is_ok_and(|v| v == "1");
-    let has_module = std::process::Command::new(&python)
-        .args(["-c", "import aiosmtpd"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_module {
-        assert!(
-            !required,
-            "aiosmtpd is not installed for {python}; scripts/test installs it"
-        );
-        eprintln!("skipping: aiosmtpd is not installed (scripts/test installs it)");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let maildir = tempfile::tempdir().expect("maildir");
-    let child = std::process::Command::new(&python)
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(maildir.path().join("mail"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start aiosmtpd");
-    // Owned at once: dropping it stops the server on every path.
-    let smtp = Smtp {
-        child,
-        port,
-        maildir,
-    };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(smtp);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("aiosmtpd did not start on port {port}");
-}
-
 #[tokio::test]
 async fn email_reaches_a_real_smtp_server() {
-    let Some(smtp) = start_smtp() else { return };
+    let Some(smtp) = firebreak_testkit::Smtp::start() else {
+        return;
+    };
     let targets = build_targets(&[TargetConfig::Email {
         name: "crisis-team".into(),
         smtp_host: "127.0.0.1".into(),
@@ -347,13 +285,9 @@ async fn email_reaches_a_real_smtp_server() {
         .expect("q");
     notifier.shutdown(Duration::from_secs(20)).await;
     assert_eq!(stats.sent.load(std::sync::atomic::Ordering::Relaxed), 1);
-    let new = smtp.maildir.path().join("mail").join("new");
-    let files: Vec<_> = std::fs::read_dir(&new)
-        .expect("maildir/new")
-        .flatten()
-        .collect();
-    assert_eq!(files.len(), 1);
-    let mail = std::fs::read_to_string(files[0].path()).expect("read mail");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
     assert!(
         mail.contains("Subject: [Firebreak CRISIS sev 3] @velora: negative_surge"),
         "{mail}"

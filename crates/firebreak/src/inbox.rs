@@ -107,18 +107,18 @@ impl AlertSink for InboxAlerts {
     }
 }
 
+/// One breached first-response target: when, and the case's first mention.
+type Breach = (
+    chrono::DateTime<chrono::Utc>,
+    Option<firebreak_core::MentionId>,
+);
+
 /// The response-backlog detector: when the first-response targets of many negative cases of a
 /// channel are breached within an hour, the team is falling behind, and that is an alert.
 pub struct Backlog {
     /// Breaches in the last hour that make an alert (severity 3 at five times as many).
     pub threshold: usize,
-    breaches: std::collections::HashMap<
-        String,
-        std::collections::VecDeque<(
-            chrono::DateTime<chrono::Utc>,
-            Option<firebreak_core::MentionId>,
-        )>,
-    >,
+    breaches: std::collections::HashMap<String, std::collections::VecDeque<Breach>>,
     alerted: std::collections::HashMap<String, (chrono::DateTime<chrono::Utc>, u8)>,
 }
 

@@ -25,7 +25,7 @@ use firebreak_respond::{Case, Inbox, InboxError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{ApiError, AppState};
+use crate::{run, ApiError, AppState};
 
 pub const USER_HEADER: &str = "x-firebreak-user";
 
@@ -74,14 +74,6 @@ fn actor(inbox: &Inbox, headers: &HeaderMap) -> Result<Actor, ApiError> {
                 "{name:?} is not an agent of [inbox.agents]; add them to the configuration"
             ))
         })
-}
-
-async fn run<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 fn case_json(case: &Case, now: chrono::DateTime<chrono::Utc>) -> Value {

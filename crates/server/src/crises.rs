@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::cases::USER_HEADER;
-use crate::{ApiError, AppState};
+use crate::{run, ApiError, AppState};
 
 impl From<RoomError> for ApiError {
     fn from(e: RoomError) -> Self {
@@ -43,14 +43,6 @@ fn room(state: &AppState) -> Result<Arc<CrisisRoom>, ApiError> {
                 .into(),
         )
     })
-}
-
-async fn run<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 #[derive(Debug, Default, Deserialize)]

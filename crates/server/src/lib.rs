@@ -118,6 +118,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Runs blocking work (the inbox, the crisis room) off the async threads.
+pub(crate) async fn run<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
 /// Runs a blocking store call off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, firebreak_store::StoreError> + Send + 'static,

@@ -131,3 +131,82 @@ pub fn mention(i: u32) -> Mention {
 pub fn mentions(n: u32) -> Vec<Mention> {
     (0..n).map(mention).collect()
 }
+
+/// A real SMTP server (aiosmtpd) writing messages into a maildir; `None` (skip) when
+/// aiosmtpd is missing, a failure when FIREBREAK_REQUIRE_SMTP=1.
+pub struct Smtp {
+    child: std::process::Child,
+    pub port: u16,
+    pub maildir: tempfile::TempDir,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Smtp {
+    pub fn start() -> Option<Smtp> {
+        let python = std::env::var("FIREBREAK_PYTHON").unwrap_or_else(|_| "python3".into());
+        let required = std::env::var("FIREBREAK_REQUIRE_SMTP").is_ok_and(|v| v == "1");
+        let has = std::process::Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has {
+            assert!(
+                !required,
+                "aiosmtpd is not installed for {python}; scripts/test installs it"
+            );
+            eprintln!("skipping: aiosmtpd is not installed (scripts/test installs it)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let maildir = tempfile::tempdir().expect("maildir");
+        let child = std::process::Command::new(&python)
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        // Owned at once: dropping it stops the server on every path.
+        let smtp = Smtp {
+            child,
+            port,
+            maildir,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(smtp);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("aiosmtpd did not start on port {port}");
+    }
+
+    /// Every message received so far, as text.
+    pub fn messages(&self) -> Vec<String> {
+        let new = self.maildir.path().join("mail").join("new");
+        std::fs::read_dir(new)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
