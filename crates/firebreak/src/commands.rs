@@ -17,6 +17,8 @@ use crate::{AuditAction, BenchWhat, Cli, Command, ConfigAction, DetectWhat, Eval
 
 /// The bundled demo crisis (see examples/demo/README.md).
 pub const DEMO_CRISIS: &[u8] = include_bytes!("../../../examples/demo/velora-crisis.jsonl");
+/// The example crisis plan, bundled for the demo.
+pub const DEMO_PLAN: &str = include_str!("../../../examples/plan.toml");
 const DEMO_DB: &str = "sqlite://./firebreak-data/demo.db";
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -632,28 +634,77 @@ async fn demo(
     listen: std::net::SocketAddr,
     load_only: bool,
 ) -> Result<ExitCode> {
+    // The demo runs the crisis room with the example plan unless a plan is configured; the
+    // plan is written next to the demo database, where it can be read and edited.
+    let mut config = config.clone();
+    if config.crisis.plan.is_none() {
+        let path = PathBuf::from("./firebreak-data/demo-plan.toml");
+        if !path.exists() {
+            std::fs::create_dir_all("./firebreak-data")
+                .context("cannot create ./firebreak-data for the demo")?;
+            std::fs::write(&path, DEMO_PLAN)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        config.crisis.plan = Some(path);
+    }
+    let config = &config;
     let stores = open_stores(db.clone()).await?;
-    let (store, cases) = (stores.mentions.clone(), stores.cases.clone());
-    let inbox = crate::inbox::open(config, cases)?;
-    let input = Input::Bytes {
-        name: "velora-crisis.jsonl".into(),
-        data: DEMO_CRISIS,
-        batch_size: config.pipeline.batch_size,
-    };
-    let (source, report) = run_input(
+    let store = stores.mentions.clone();
+    let inbox = crate::inbox::open(config, stores.cases.clone())?;
+    let room = crate::crisis::open(
         config,
-        store.clone(),
-        input,
-        vec![Box::new(crate::detection::LogAlerts)],
-        inbox,
-    )
-    .await?;
+        &stores,
+        None,
+        Arc::new(firebreak_respond::sla::SystemClock),
+    )?;
+    // The recorded crisis is moved in time so that it ends ten minutes ago: response
+    // targets, timers and charts then read as they would during a live crisis.
+    let mut mentions = Vec::new();
+    for (i, line) in DEMO_CRISIS.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        mentions.push(
+            firebreak_core::wire::decode_jsonl(line)
+                .map_err(|e| anyhow!("the bundled demo, line {}: {e}", i + 1))?,
+        );
+    }
+    let last = mentions
+        .iter()
+        .map(|m| m.created_at)
+        .max()
+        .unwrap_or_else(chrono::Utc::now);
+    let shift = chrono::Utc::now() - chrono::Duration::minutes(10) - last;
+    for m in mentions.iter_mut() {
+        m.created_at += shift;
+    }
+    let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
+    if let Some(room) = &room {
+        sinks.push(Box::new(crate::crisis::CrisisAlerts {
+            room: room.clone(),
+            mentions: store.clone(),
+        }));
+    }
+    let pipeline = Pipeline::start(
+        config.pipeline(),
+        components(config, store.clone(), sinks, inbox)?,
+    );
+    let total = mentions.len();
+    let mut inserted = 0;
+    for chunk in mentions.chunks(config.pipeline.batch_size.max(1)) {
+        inserted += pipeline.submit(chunk.to_vec()).await?.inserted;
+    }
+    pipeline.shutdown().await?;
     eprintln!(
-        "demo crisis loaded into {}: {} mentions ({} new, {} already there)",
+        "demo crisis loaded into {}: {total} mentions ({inserted} new, {} already there); crisis plan: {}",
         firebreak_store::redact(&db),
-        source.decoded,
-        report.inserted,
-        report.duplicates
+        total as u64 - inserted,
+        config
+            .crisis
+            .plan
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     );
     if load_only {
         tokio::task::spawn_blocking(move || drop(store)).await?;

@@ -129,9 +129,10 @@ fn room_for_cli(config: &Config, stores: &Stores) -> Result<Arc<CrisisRoom>> {
     .ok_or_else(|| anyhow!("no crisis plan: set [crisis] plan = \"PATH\" in firebreak.toml (see examples/plan.toml)"))
 }
 
-/// `firebreak crisis ...` and `firebreak report`.
+/// `firebreak crisis ...` and `firebreak report`. Reading needs no plan; acting does.
 pub fn command(config: &Config, stores: Stores, action: CrisisAction) -> Result<ExitCode> {
-    let room = room_for_cli(config, &stores)?;
+    let read = stores.crises.clone();
+    let room = || room_for_cli(config, &stores);
     let show = |c: &firebreak_crisis::Crisis| {
         println!(
             "crisis #{} on {}: {} (severity {}){}\n  {}\n  escalation: level {}, notified {}, acknowledged by {}",
@@ -174,12 +175,19 @@ pub fn command(config: &Config, stores: Stores, action: CrisisAction) -> Result<
             actor,
         } => {
             let c = open_by_hand(
-                config, &stores, &room, &channel, severity, &title, &cases, &actor,
+                config,
+                &stores,
+                &*room()?,
+                &channel,
+                severity,
+                &title,
+                &cases,
+                &actor,
             )?;
             show(&c);
         }
         CrisisAction::List { json, active } => {
-            let list = room.store().list_crises(active, 100)?;
+            let list = read.list_crises(active, 100)?;
             for c in &list {
                 if json {
                     println!("{}", serde_json::to_string(c)?);
@@ -197,50 +205,52 @@ pub fn command(config: &Config, stores: Stores, action: CrisisAction) -> Result<
             }
         }
         CrisisAction::Show { id, json } => {
-            let c = room.get(id)?;
+            let c = read
+                .get_crisis(id)?
+                .ok_or_else(|| anyhow!("crisis #{id} does not exist"))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&c)?);
             } else {
                 show(&c);
             }
         }
-        CrisisAction::Ack { id, actor } => show(&room.acknowledge(id, &actor)?),
+        CrisisAction::Ack { id, actor } => show(&room()?.acknowledge(id, &actor)?),
         CrisisAction::Status { id, status, actor } => {
             let to = CrisisStatus::parse(&status).ok_or_else(|| {
                 anyhow!("status {status:?}: use declared, responding, contained, recovering, resolved or reviewed")
             })?;
-            show(&room.advance(id, to, &actor)?)
+            show(&room()?.advance(id, to, &actor)?)
         }
         CrisisAction::Step {
             id,
             step,
             skip,
             actor,
-        } => show(&room.step(id, step, skip, &actor)?),
-        CrisisAction::Note { id, text, actor } => show(&room.note(id, &text, &actor)?),
+        } => show(&room()?.step(id, step, skip, &actor)?),
+        CrisisAction::Note { id, text, actor } => show(&room()?.note(id, &text, &actor)?),
         CrisisAction::Lessons {
             id,
             text,
             action,
             actor,
-        } => show(&room.lessons(id, &text, &action, &actor)?),
+        } => show(&room()?.lessons(id, &text, &action, &actor)?),
         CrisisAction::Draft { id, kind, actor } => {
             let kind =
                 firebreak_server::crises::statement_kind(&kind).map_err(|e| anyhow!("{e}"))?;
-            show(&room.draft(id, kind, &actor)?)
+            show(&room()?.draft(id, kind, &actor)?)
         }
         CrisisAction::Approve {
             id,
             statement,
             actor,
-        } => show(&room.approve(id, statement, &actor)?),
+        } => show(&room()?.approve(id, statement, &actor)?),
         CrisisAction::Publish {
             id,
             statement,
             actor,
-        } => show(&room.publish(id, statement, &actor)?),
+        } => show(&room()?.publish(id, statement, &actor)?),
         CrisisAction::Tick => {
-            let touched = room.tick()?;
+            let touched = room()?.tick()?;
             println!("timers fired on {} crisis(es)", touched.len());
         }
     }
@@ -300,12 +310,13 @@ pub fn report(
     format: &str,
     out: Option<&std::path::Path>,
 ) -> Result<ExitCode> {
-    let room = room_for_cli(config, &stores)?;
+    let _ = config;
     let pm = firebreak_server::crises::post_mortem(
-        &room,
+        stores.crises.as_ref(),
         stores.mentions.as_ref(),
         stores.cases.as_ref(),
         id,
+        chrono::Utc::now(),
     )
     .map_err(|e| anyhow!("{e}"))?;
     let text = match format {

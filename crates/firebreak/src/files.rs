@@ -29,14 +29,9 @@ pub struct Feed {
     pub stop: Option<Arc<AtomicBool>>,
 }
 
-/// Bytes of in-memory input (the bundled demo), read like a file.
+/// What a pipeline reads.
 pub enum Input {
     Files(Feed),
-    Bytes {
-        name: String,
-        data: &'static [u8],
-        batch_size: usize,
-    },
 }
 
 fn format_of(name: &str, arg: Option<FormatArg>) -> Format {
@@ -51,30 +46,6 @@ fn format_of(name: &str, arg: Option<FormatArg>) -> Format {
 /// cannot be opened or read; bad lines are reported and counted.
 pub async fn feed(input: Input, tx: mpsc::Sender<Envelope>) -> Result<SourceStats> {
     match input {
-        Input::Bytes {
-            name,
-            data,
-            batch_size,
-        } => {
-            tokio::task::spawn_blocking(move || {
-                let options = ReadOptions {
-                    batch_size,
-                    ..Default::default()
-                };
-                let progress = AtomicU64::new(0);
-                read_mentions(
-                    data,
-                    &name,
-                    Format::Jsonl,
-                    &options,
-                    &tx,
-                    &progress,
-                    &mut |r| eprintln!("{}:{}: {}", r.source, r.line, r.reason),
-                )
-                .map_err(anyhow::Error::from)
-            })
-            .await?
-        }
         Input::Files(feed) => feed_files(feed, tx).await,
     }
 }

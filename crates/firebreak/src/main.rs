@@ -497,6 +497,16 @@ enum BenchWhat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let serving = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. });
+    if !serving {
+        // Like any Unix filter: `firebreak cases list | head` ends quietly when the reader
+        // stops, instead of failing to print. (Sockets are unaffected: they never raise
+        // SIGPIPE in Rust.)
+        #[cfg(unix)]
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let filter = std::env::var("FIREBREAK_LOG")
         .unwrap_or_else(|_| if serving { "info" } else { "warn" }.to_owned());
     tracing_subscriber::fmt()

@@ -77,7 +77,13 @@ pub(crate) async fn get_one(
     let room = room(&state)?;
     let (mentions, cases) = stores(&state)?;
     run(move || {
-        let pm = post_mortem(&room, mentions.as_ref(), cases.as_ref(), id)?;
+        let pm = post_mortem(
+            room.store().as_ref(),
+            mentions.as_ref(),
+            cases.as_ref(),
+            id,
+            room.now(),
+        )?;
         Ok(Json(json!({
             "crisis": pm.crisis,
             "events": pm.events,
@@ -216,7 +222,13 @@ pub(crate) async fn report(
     let (mentions, cases) = stores(&state)?;
     let format = p.format.unwrap_or_else(|| "html".into());
     run(move || {
-        let pm = post_mortem(&room, mentions.as_ref(), cases.as_ref(), id)?;
+        let pm = post_mortem(
+            room.store().as_ref(),
+            mentions.as_ref(),
+            cases.as_ref(),
+            id,
+            room.now(),
+        )?;
         Ok(match format.as_str() {
             "md" | "markdown" => (
                 [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
@@ -248,14 +260,17 @@ pub(crate) async fn report(
 /// Gathers a crisis's post-mortem: its timeline, its cases and their replies, the channel's
 /// mentions from a day before the onset to the end, and the guardrail events of the window.
 pub fn post_mortem(
-    room: &CrisisRoom,
+    crises: &dyn firebreak_crisis::CrisisStore,
     mentions: &dyn MentionStore,
     cases: &dyn CaseStore,
     id: CrisisId,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<PostMortem, ApiError> {
-    let crisis = room.get(id)?;
-    let events = room.store().crisis_events(id).map_err(RoomError::from)?;
-    let now = room.now();
+    let crisis = crises
+        .get_crisis(id)
+        .map_err(RoomError::from)?
+        .ok_or(RoomError::NotFound(id))?;
+    let events = crises.crisis_events(id).map_err(RoomError::from)?;
     let end = crisis.status_at.get("resolved").copied().unwrap_or(now);
     let since = crisis.onset_at - chrono::Duration::hours(24);
     let mut window = Vec::new();
