@@ -31,8 +31,9 @@
   function live() {
     var box = document.getElementById("live");
     var dot = document.getElementById("live-status");
-    if (!window.EventSource) return;
-    var url = box ? box.getAttribute("data-live") : null;
+    // Only pages with a live part listen: browsers allow few connections per host.
+    if (!window.EventSource || !box) return;
+    var url = box.getAttribute("data-live");
     var pending = false, last = 0;
     function refresh() {
       if (!url || pending) return;
@@ -58,6 +59,8 @@
     es.addEventListener("mentions", refresh);
     es.addEventListener("alert", refresh);
     es.onerror = function () { if (dot) dot.classList.remove("on"); };
+    // Close before the page goes, so the connection is free for the next one at once.
+    window.addEventListener("pagehide", function () { es.close(); });
   }
 
   function composer() {
