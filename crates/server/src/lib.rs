@@ -21,7 +21,6 @@
 //! | `GET /api/v1/crises/{id}/report?format=md\|html\|json` | the post-mortem |
 //! | `POST /api/v1/lint` | the reply linter: `{"findings": [...]}` |
 //! | `GET /api/v1/audit`, `GET /api/v1/audit/verify` | the audit log and its hash-chain check |
-//! | `GET /` | a plain overview page |
 //!
 //! State is passed explicitly ([`AppState`]); every failure is an [`ApiError`],
 //! which maps to one JSON error shape: `{"error": "..."}`.
@@ -31,7 +30,6 @@ pub mod crises;
 mod error;
 mod ingest;
 mod mentions;
-mod page;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,7 +84,6 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     Router::new()
-        .route("/", get(page::overview))
         .route("/health", get(mentions::health))
         .route("/api/v1/stats", get(mentions::stats))
         .route(
