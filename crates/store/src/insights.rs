@@ -94,24 +94,36 @@ pub(crate) fn activity(
     bucket_secs: i64,
 ) -> Result<Vec<ActivityRow>, StoreError> {
     let bucket_secs = bucket_secs.max(1);
-    let sql = if pg {
-        "SELECT FLOOR(EXTRACT(EPOCH FROM created_at) / ?4::BIGINT)::BIGINT, COALESCE(lang, analysis_lang), \
-         sentiment, COUNT(*) FROM mentions \
-         WHERE channel = ?1 AND created_at >= TO_TIMESTAMP(?2::BIGINT / 1000000.0) \
-         AND created_at < TO_TIMESTAMP(?3::BIGINT / 1000000.0) GROUP BY 1, 2, 3"
+    // Whole hours come from the rollup (a few rows per hour); finer buckets scan mentions.
+    let rows = if bucket_secs % 3600 == 0 {
+        let per = bucket_secs / 3600;
+        let since_h = since.timestamp().div_euclid(3600);
+        let until_h = (until.timestamp() + 3599).div_euclid(3600);
+        db.rows(
+            "SELECT hour / ?4, NULLIF(lang, ''), NULLIF(sentiment, ''), CAST(SUM(n) AS BIGINT) FROM mention_hours \
+             WHERE channel = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY 1, 2, 3",
+            &[channel.into(), since_h.into(), until_h.into(), per.into()],
+        )?
     } else {
-        "SELECT created_at / (?4 * 1000000), COALESCE(lang, analysis_lang), sentiment, COUNT(*) \
-         FROM mentions WHERE channel = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY 1, 2, 3"
+        let sql = if pg {
+            "SELECT FLOOR(EXTRACT(EPOCH FROM created_at) / ?4::BIGINT)::BIGINT, COALESCE(lang, analysis_lang), \
+             sentiment, COUNT(*) FROM mentions \
+             WHERE channel = ?1 AND created_at >= TO_TIMESTAMP(?2::BIGINT / 1000000.0) \
+             AND created_at < TO_TIMESTAMP(?3::BIGINT / 1000000.0) GROUP BY 1, 2, 3"
+        } else {
+            "SELECT created_at / (?4 * 1000000), COALESCE(lang, analysis_lang), sentiment, COUNT(*) \
+             FROM mentions WHERE channel = ?1 AND created_at >= ?2 AND created_at < ?3 GROUP BY 1, 2, 3"
+        };
+        db.rows(
+            sql,
+            &[
+                channel.into(),
+                since.timestamp_micros().into(),
+                until.timestamp_micros().into(),
+                bucket_secs.into(),
+            ],
+        )?
     };
-    let rows = db.rows(
-        sql,
-        &[
-            channel.into(),
-            since.timestamp_micros().into(),
-            until.timestamp_micros().into(),
-            bucket_secs.into(),
-        ],
-    )?;
     rows.iter()
         .map(|r| {
             if r.len() < 4 {

@@ -256,6 +256,33 @@ pub fn open(url: &str) -> Result<Arc<dyn MentionStore>, StoreError> {
     })
 }
 
+/// The hourly rollup's increments for the mentions of a batch that were new:
+/// (channel, hour since the epoch, language or "", sentiment or "") → count.
+pub(crate) fn hour_counts(
+    batch: &[Mention],
+    new: &[bool],
+) -> std::collections::HashMap<(String, i64, String, String), i64> {
+    let mut out = std::collections::HashMap::new();
+    for (m, fresh) in batch.iter().zip(new) {
+        if !fresh {
+            continue;
+        }
+        let a = m.analysis.as_ref();
+        let lang = m
+            .lang
+            .clone()
+            .or_else(|| a.and_then(|a| a.lang.clone()))
+            .unwrap_or_default();
+        let sentiment = a
+            .map(|a| a.sentiment.label.as_str().to_owned())
+            .unwrap_or_default();
+        let hour = m.created_at.timestamp().div_euclid(3600);
+        *out.entry((m.channel.as_str().to_owned(), hour, lang, sentiment))
+            .or_insert(0) += 1;
+    }
+    out
+}
+
 /// A migration: version, name and SQL, embedded in the binary.
 pub(crate) struct Migration {
     pub version: u32,

@@ -47,6 +47,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "queue_order",
         sql: include_str!("../migrations/postgres/0006_queue_order.sql"),
     },
+    Migration {
+        version: 7,
+        name: "mention_hours",
+        sql: include_str!("../migrations/postgres/0007_mention_hours.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has
@@ -548,16 +553,44 @@ impl MentionStore for PgStore {
             &a_register,
             &a_emotional,
         ];
-        let rows = self.with_writer(|client| Ok(client.query(&self.upsert_sql, &params)?))?;
-        let mut inserted: std::collections::HashSet<String> = rows
-            .iter()
-            .filter_map(|r| r.try_get::<_, String>(0).ok())
-            .collect();
-        // An id inserted by this statement is new only at its first position in the batch.
-        let new = batch
-            .iter()
-            .map(|m| inserted.remove(m.id.as_str()))
-            .collect();
+        // The mentions and the hourly rollup change in one transaction.
+        let new = self.with_writer(|client| {
+            let mut tx = client.transaction()?;
+            let rows = tx.query(&self.upsert_sql, &params)?;
+            let mut inserted: std::collections::HashSet<String> = rows
+                .iter()
+                .filter_map(|r| r.try_get::<_, String>(0).ok())
+                .collect();
+            // An id inserted by this statement is new only at its first position in the batch.
+            let new: Vec<bool> = batch
+                .iter()
+                .map(|m| inserted.remove(m.id.as_str()))
+                .collect();
+            let counts = crate::hour_counts(batch, &new);
+            if !counts.is_empty() {
+                let mut channels = Vec::with_capacity(counts.len());
+                let mut hours = Vec::with_capacity(counts.len());
+                let mut langs = Vec::with_capacity(counts.len());
+                let mut sentiments = Vec::with_capacity(counts.len());
+                let mut ns = Vec::with_capacity(counts.len());
+                for ((c, h, l, s), n) in counts {
+                    channels.push(c);
+                    hours.push(h);
+                    langs.push(l);
+                    sentiments.push(s);
+                    ns.push(n);
+                }
+                tx.execute(
+                    "INSERT INTO mention_hours (channel, hour, lang, sentiment, n) \
+                     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[]) \
+                     ON CONFLICT (channel, hour, lang, sentiment) \
+                     DO UPDATE SET n = mention_hours.n + excluded.n",
+                    &[&channels, &hours, &langs, &sentiments, &ns],
+                )?;
+            }
+            tx.commit()?;
+            Ok(new)
+        })?;
         Ok(UpsertOutcome { new })
     }
 

@@ -49,6 +49,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "queue_order",
         sql: include_str!("../migrations/sqlite/0006_queue_order.sql"),
     },
+    Migration {
+        version: 7,
+        name: "mention_hours",
+        sql: include_str!("../migrations/sqlite/0007_mention_hours.sql"),
+    },
 ];
 
 const BASE_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
@@ -389,6 +394,13 @@ impl MentionStore for SqliteStore {
                     f.emotional,
                 ])?;
                 new.push(changed == 1);
+            }
+            let mut hours = tx.prepare_cached(
+                "INSERT INTO mention_hours (channel, hour, lang, sentiment, n) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (channel, hour, lang, sentiment) DO UPDATE SET n = n + excluded.n",
+            )?;
+            for ((channel, hour, lang, sentiment), n) in crate::hour_counts(batch, &new) {
+                hours.execute(rusqlite::params![channel, hour, lang, sentiment, n])?;
             }
         }
         tx.commit()?;
