@@ -711,7 +711,46 @@ async fn demo(
         return Ok(ExitCode::SUCCESS);
     }
     drop(store);
+    let users = stores.users.clone();
+    let sign_in = tokio::task::spawn_blocking(move || demo_account(users.as_ref())).await??;
+    eprintln!("{sign_in}");
     serve(config, stores, listen, Some("demo")).await
+}
+
+/// The demo's account: made on first run (an admin named `demo`, a random password kept in
+/// ./firebreak-data/demo-password.txt so later runs can say it again).
+fn demo_account(users: &dyn firebreak_store::UserStore) -> Result<String> {
+    let file = PathBuf::from("./firebreak-data/demo-password.txt");
+    if users.get_user("demo")?.is_none() {
+        let password = firebreak_web::generate_password();
+        let hash = firebreak_web::hash_password(&password).map_err(|e| anyhow!("{e}"))?;
+        users.create_user(&firebreak_store::UserRecord {
+            name: "demo".into(),
+            role: firebreak_respond::guard::Role::Admin,
+            password_hash: hash,
+            ui_lang: "en".into(),
+            languages: vec!["en".into(), "it".into()],
+            disabled: false,
+            created_at: chrono::Utc::now(),
+        })?;
+        std::fs::write(&file, format!("{password}\n"))
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    Ok(match std::fs::read_to_string(&file) {
+        Ok(p) => format!(
+            "sign in as demo, password {} (kept in {})",
+            p.trim(),
+            file.display()
+        ),
+        Err(_) => {
+            "sign in with your account (firebreak user add NAME --role admin makes one)".into()
+        }
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains the pipeline.
