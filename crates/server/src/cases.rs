@@ -51,18 +51,23 @@ fn inbox(state: &AppState) -> Result<Arc<Inbox>, ApiError> {
     })
 }
 
-/// The acting agent, from `X-Firebreak-User`.
-fn actor(inbox: &Inbox, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let name = headers
+/// The name in `X-Firebreak-User`; `who` says what it must name (for the error).
+pub(crate) fn acting_name<'h>(headers: &'h HeaderMap, who: &str) -> Result<&'h str, ApiError> {
+    headers
         .get(USER_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| {
             ApiError::Unauthorized(format!(
-                "say who acts: send the header {USER_HEADER} with the name of an agent of [inbox.agents]"
+                "say who acts: send the header {USER_HEADER} with {who}"
             ))
-        })?;
+        })
+}
+
+/// The acting agent, from `X-Firebreak-User`.
+fn actor(inbox: &Inbox, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    let name = acting_name(headers, "the name of an agent of [inbox.agents]")?;
     inbox
         .config()
         .agents

@@ -19,7 +19,6 @@ use firebreak_store::{MentionQuery, MentionStore};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::cases::USER_HEADER;
 use crate::{run, ApiError, AppState};
 
 impl From<RoomError> for ApiError {
@@ -131,17 +130,8 @@ pub(crate) async fn act(
 ) -> Result<Json<Value>, ApiError> {
     let Json(a) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let room = room(&state)?;
-    let who = headers
-        .get(USER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized(format!(
-                "say who acts: send {USER_HEADER} with your person id from the crisis plan"
-            ))
-        })?
-        .to_owned();
+    let who =
+        crate::cases::acting_name(&headers, "your person id from the crisis plan")?.to_owned();
     run(move || {
         let need = |v: Option<String>, what: &str| {
             v.ok_or_else(|| ApiError::BadRequest(format!("{} needs {what}", a.action)))
