@@ -281,12 +281,8 @@ pub fn cases_command(
             crisis,
             json,
         } => {
-            let mut statuses = Vec::new();
-            for s in status.iter().flat_map(|s| s.split(',')).map(str::trim) {
-                statuses.push(CaseStatus::parse(s).ok_or_else(|| {
-                    anyhow!("--status {s:?} is unknown; use new, acknowledged, in_progress, resolved or closed")
-                })?);
-            }
+            let statuses = CaseStatus::parse_list(status.as_deref().unwrap_or(""))
+                .map_err(|e| anyhow!("--status: {e}"))?;
             let q = CaseQuery {
                 statuses,
                 limit,

@@ -57,6 +57,22 @@ impl CaseStatus {
         CaseStatus::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
+    /// A comma-separated list (`new,in_progress`); blanks are skipped. The error names the
+    /// unknown status and the known ones.
+    pub fn parse_list(list: &str) -> Result<Vec<CaseStatus>, String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                CaseStatus::parse(s).ok_or_else(|| {
+                    format!(
+                        "status {s:?} is unknown; use new, acknowledged, in_progress, resolved or closed"
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// New, acknowledged or in progress: somebody still has to act.
     pub fn is_open(self) -> bool {
         matches!(

@@ -112,17 +112,8 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let inbox = inbox(&state)?;
-    let mut statuses = Vec::new();
-    for s in p.status.iter().flat_map(|s| s.split(',')).map(str::trim) {
-        if s.is_empty() {
-            continue;
-        }
-        statuses.push(CaseStatus::parse(s).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "status {s:?} is unknown; use new, acknowledged, in_progress, resolved or closed"
-            ))
-        })?);
-    }
+    let statuses =
+        CaseStatus::parse_list(p.status.as_deref().unwrap_or("")).map_err(ApiError::BadRequest)?;
     let limit = p.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest(
