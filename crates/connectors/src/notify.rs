@@ -101,6 +101,16 @@ pub struct Secret {
 }
 
 impl Secret {
+    /// Checks the shape (exactly one of env or file) without reading it.
+    pub fn validate(&self, what: &str) -> Result<(), String> {
+        match (&self.env, &self.file) {
+            (Some(_), None) | (None, Some(_)) => Ok(()),
+            _ => Err(format!(
+                "{what}: give exactly one of env = \"VAR\" or file = \"PATH\""
+            )),
+        }
+    }
+
     pub fn read(&self, what: &str) -> Result<String, NotifyError> {
         match (&self.env, &self.file) {
             (Some(var), None) => std::env::var(var).map_err(|_| {

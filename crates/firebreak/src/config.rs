@@ -25,6 +25,21 @@ pub struct Config {
     pub inbox: InboxSection,
     pub notify: NotifySection,
     pub crisis: CrisisSection,
+    /// `[[sources]]`: platform connectors (mastodon, bluesky, reddit, feed).
+    #[serde(skip_serializing)]
+    pub sources: Vec<firebreak_connectors::sources::SourceConfig>,
+    /// `[[hooks]]`: inbound webhooks, `/api/v1/hooks/{name}`.
+    #[serde(skip_serializing)]
+    pub hooks: Vec<firebreak_connectors::hooks::HookConfig>,
+    pub outbound: OutboundSection,
+}
+
+/// `[outbound]`: how replies sent with `send` reach the platforms.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundSection {
+    /// Check replies and record them as dry runs; post nothing.
+    pub dry_run: bool,
 }
 
 /// `[crisis]`: the crisis plan that turns alerts into crises (see examples/plan.toml).
@@ -370,6 +385,32 @@ impl Config {
                     "fix the plan (firebreak plan check FILE lists every problem)",
                 )
             })?;
+        }
+        let mut source_names = std::collections::HashSet::new();
+        for (i, s) in self.sources.iter().enumerate() {
+            let key = format!("sources[{i}] ({})", s.name());
+            if s.name().trim().is_empty() || !source_names.insert(s.name().to_owned()) {
+                return Err(err(
+                    &key,
+                    format!("source name {:?} is empty or repeated", s.name()),
+                    "give every [[sources]] a distinct name (it keys the saved cursor)",
+                ));
+            }
+            s.validate()
+                .map_err(|problem| err(&key, problem, "correct the [[sources]] entry"))?;
+        }
+        let mut hook_names = std::collections::HashSet::new();
+        for (i, h) in self.hooks.iter().enumerate() {
+            let key = format!("hooks[{i}] ({})", h.name);
+            if !hook_names.insert(h.name.as_str()) {
+                return Err(err(
+                    &key,
+                    format!("hook name {:?} is repeated", h.name),
+                    "give every [[hooks]] a distinct name (it is the URL's last segment)",
+                ));
+            }
+            h.validate()
+                .map_err(|problem| err(&key, problem, "correct the [[hooks]] entry"))?;
         }
         let inbox = &self.inbox;
         inbox.targets.validate().map_err(|problem| {

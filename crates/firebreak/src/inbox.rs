@@ -50,6 +50,16 @@ fn build(
     }
     let mut inbox =
         Inbox::new(cases, inbox_config, clock).with_linter(crate::analysis::linter(config)?);
+    if !config.sources.is_empty() {
+        let publishers = firebreak_connectors::outbound::Publishers::from_sources(
+            &config.sources,
+            config.outbound.dry_run,
+        )
+        .map_err(|e| anyhow!("outbound: {e}"))?;
+        if !publishers.channels().is_empty() {
+            inbox = inbox.with_outbound(Arc::new(publishers));
+        }
+    }
     if let Some(p) = &plan {
         inbox = inbox
             .with_lint_defaults(p.lint_context())
@@ -343,6 +353,7 @@ pub fn cases_command(
                     in_reply_to: None,
                     delivery: firebreak_respond::store::Delivery::Manual,
                     at_fault,
+                    send: false,
                 },
                 &who,
             )?;

@@ -71,6 +71,9 @@ pub enum InboxError {
     /// A guardrail refused the action; the refusal is in the audit log.
     #[error("{0}")]
     Refused(String),
+    /// The platform did not take a reply (the attempt is in the audit log).
+    #[error("{0}")]
+    Delivery(String),
 }
 
 /// What one intake call did.
@@ -108,6 +111,10 @@ pub struct ReplyDraft {
     /// The brand is at fault: the linter then requires an apology.
     #[serde(default)]
     pub at_fault: bool,
+    /// Post it on the platform through the connector (public replies and DMs); the
+    /// platform's id is recorded. Without it, the agent posted it by hand.
+    #[serde(default)]
+    pub send: bool,
 }
 
 fn manual() -> Delivery {
@@ -154,6 +161,8 @@ pub struct Inbox {
     /// The crisis plan's do-not-promise list and allowed deadlines, for every draft.
     lint_defaults: LintContext,
     templates: crate::templates::Templates,
+    /// Posts replies that ask to be sent (`ReplyDraft::send`).
+    outbound: Option<Arc<dyn crate::outbound::Outbound>>,
 }
 
 impl Inbox {
@@ -167,7 +176,14 @@ impl Inbox {
             linter: None,
             lint_defaults: LintContext::default(),
             templates: crate::templates::Templates::builtin(),
+            outbound: None,
         }
+    }
+
+    /// Lets replies be posted on the platforms (`ReplyDraft::send`).
+    pub fn with_outbound(mut self, outbound: Arc<dyn crate::outbound::Outbound>) -> Inbox {
+        self.outbound = Some(outbound);
+        self
     }
 
     /// What the crisis plan adds to every lint: its do-not-promise list and the deadlines
@@ -658,7 +674,7 @@ impl Inbox {
         let public = draft.private_channel.is_none();
         let mut draft = draft;
         if case.channel.starts_with("drill:") {
-            // A drill never reaches a platform.
+            // A drill never reaches a platform (and `send` is ignored).
             draft.delivery = Delivery::DryRun;
         }
         let findings = self.lint_draft(&case, &draft.text, public, draft.at_fault)?;
@@ -678,6 +694,10 @@ impl Inbox {
                 )])?;
                 return Err(InboxError::Refused(why));
             }
+        }
+        let drill = case.channel.starts_with("drill:");
+        if draft.send && !drill {
+            draft.delivery = self.post_outbound(&case, &draft, &actor.name, now)?;
         }
         case.record_reply(public, now, self.config.targets.follow_up());
         let mut reply = Reply {
@@ -712,6 +732,59 @@ impl Inbox {
             .store
             .save_reply(&reply, &mut case, &[event], &[audit])?;
         Ok((case, reply))
+    }
+
+    /// Posts a reply through the connector; a failure is audited and nothing is recorded
+    /// as sent.
+    fn post_outbound(
+        &self,
+        case: &Case,
+        draft: &ReplyDraft,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Delivery, InboxError> {
+        let id = case.id;
+        let why = match (&self.outbound, draft.private_channel) {
+            (_, Some(PrivateChannel::Email | PrivateChannel::Phone)) => {
+                return Err(InboxError::Invalid(
+                    "email and phone replies are sent outside Firebreak; record them without send"
+                        .into(),
+                ))
+            }
+            (None, _) => format!(
+                "no connector posts on {} for channel {}; configure its source with credentials, or post by hand and record it",
+                case.platform, case.channel
+            ),
+            (Some(outbound), private) => {
+                let in_reply_to = draft
+                    .in_reply_to
+                    .clone()
+                    .or_else(|| case.mentions.last().cloned());
+                let post = crate::outbound::OutboundPost {
+                    key: format!("case{}-v{}", id, case.version),
+                    platform: case.platform.clone(),
+                    channel: case.channel.clone(),
+                    in_reply_to,
+                    private,
+                    to_handle: case.author_handle.clone(),
+                    to_author: case.author_key.clone(),
+                    text: draft.text.clone(),
+                };
+                match outbound.post(&post) {
+                    Ok(delivery) => return Ok(delivery),
+                    Err(e) => format!("the platform did not take the reply: {e}"),
+                }
+            }
+        };
+        self.store.append_audit(&[AuditDraft::new(
+            now,
+            actor,
+            "reply.send",
+            format!("case:{id}"),
+            Outcome::Refused,
+            &why,
+        )])?;
+        Err(InboxError::Delivery(why))
     }
 
     /// Moves the mentions of case `from` into `into`; `from` is closed as merged.

@@ -17,6 +17,7 @@ pub mod case;
 pub mod guard;
 pub mod inbox;
 pub mod lint;
+pub mod outbound;
 pub mod priority;
 pub mod sla;
 pub mod store;

@@ -38,6 +38,7 @@ impl From<InboxError> for ApiError {
             InboxError::Store(StoreFailure::Conflict(_)) => ApiError::Conflict(e.to_string()),
             InboxError::Invalid(_) => ApiError::BadRequest(e.to_string()),
             InboxError::Refused(_) => ApiError::Forbidden(e.to_string()),
+            InboxError::Delivery(_) => ApiError::Unavailable(e.to_string()),
             InboxError::Store(StoreFailure::Other(_)) => ApiError::Internal(e.to_string()),
         }
     }

@@ -28,6 +28,7 @@
 pub mod cases;
 pub mod crises;
 mod error;
+mod hooks;
 mod ingest;
 mod mentions;
 
@@ -78,6 +79,10 @@ pub struct AppState {
     pub linter: Option<Arc<firebreak_respond::lint::Linter>>,
     /// The crisis room, when a crisis plan is loaded.
     pub crisis: Option<Arc<firebreak_crisis::CrisisRoom>>,
+    /// Inbound webhooks by name (`[[hooks]]`).
+    pub hooks: Arc<std::collections::HashMap<String, firebreak_connectors::hooks::Hook>>,
+    /// The connectors' cursors and health.
+    pub connectors: Option<Arc<dyn firebreak_store::ConnectorStates>>,
 }
 
 /// The application's routes.
@@ -109,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/crises/{id}/actions", post(crises::act))
         .route("/api/v1/crises/{id}/report", get(crises::report))
         .route("/api/v1/audit", get(cases::audit_log))
+        .route("/api/v1/hooks/{name}", post(hooks::receive).get(hooks::verify))
+        .route("/api/v1/connectors", get(hooks::connectors))
         .route("/api/v1/audit/verify", get(cases::audit_verify))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(body_limit))

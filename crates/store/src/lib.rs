@@ -14,6 +14,7 @@
 
 pub mod accounts;
 mod analysis_columns;
+pub mod connectors;
 mod crisis;
 mod inbox;
 pub mod insights;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use firebreak_core::{Mention, MentionId};
 
 pub use crate::accounts::{SessionRecord, UserRecord, UserStore};
+pub use crate::connectors::{ConnectorHealth, ConnectorRecord, ConnectorStates};
 pub use crate::insights::{ActivityRow, Insights};
 pub use crate::postgres::PgStore;
 pub use crate::query::{Cursor, MentionPage, MentionQuery, StoredMention, MAX_PAGE_SIZE};
@@ -220,6 +222,8 @@ pub struct Handles {
     pub users: Arc<dyn UserStore>,
     /// Aggregates for the web app's overview.
     pub insights: Arc<dyn Insights>,
+    /// The connectors' cursors and health.
+    pub connectors: Arc<dyn ConnectorStates>,
 }
 
 /// Opens (creating and migrating as needed) the store at `url`, with every table.
@@ -232,7 +236,8 @@ pub fn open_handles(url: &str) -> Result<Handles, StoreError> {
                 cases: s.clone(),
                 crises: s.clone(),
                 users: s.clone(),
-                insights: s,
+                insights: s.clone(),
+                connectors: s,
             }
         }
         DbUrl::Postgres(url) => {
@@ -242,7 +247,8 @@ pub fn open_handles(url: &str) -> Result<Handles, StoreError> {
                 cases: s.clone(),
                 crises: s.clone(),
                 users: s.clone(),
-                insights: s,
+                insights: s.clone(),
+                connectors: s,
             }
         }
     })

@@ -52,6 +52,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "mention_hours",
         sql: include_str!("../migrations/postgres/0007_mention_hours.sql"),
     },
+    Migration {
+        version: 8,
+        name: "connectors",
+        sql: include_str!("../migrations/postgres/0008_connectors.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has
@@ -364,6 +369,7 @@ impl PgStore {
 
 crate::accounts::impl_user_store!(PgStore);
 crate::insights::impl_insights!(PgStore, true);
+crate::connectors::impl_connector_states!(PgStore);
 
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;

@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "mention_hours",
         sql: include_str!("../migrations/sqlite/0007_mention_hours.sql"),
     },
+    Migration {
+        version: 8,
+        name: "connectors",
+        sql: include_str!("../migrations/sqlite/0008_connectors.sql"),
+    },
 ];
 
 const BASE_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
@@ -242,6 +247,7 @@ impl SqliteStore {
 
 crate::accounts::impl_user_store!(SqliteStore);
 crate::insights::impl_insights!(SqliteStore, false);
+crate::connectors::impl_connector_states!(SqliteStore);
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch(

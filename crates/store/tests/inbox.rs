@@ -325,6 +325,7 @@ fn draft(text: &str, private: Option<PrivateChannel>) -> ReplyDraft {
         in_reply_to: None,
         delivery: Delivery::Manual,
         at_fault: false,
+        send: false,
     }
 }
 

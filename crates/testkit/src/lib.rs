@@ -8,6 +8,8 @@
 //! `FIREBREAK_REQUIRE_POSTGRES=1` (set by `scripts/test`), which makes the
 //! absence a failure.
 
+pub mod jetstream;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Duration, Utc};

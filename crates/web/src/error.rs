@@ -59,6 +59,7 @@ impl From<InboxError> for WebError {
                 WebError::Conflict(e.to_string())
             }
             InboxError::Invalid(_) => WebError::BadRequest(e.to_string()),
+            InboxError::Delivery(_) => WebError::Unavailable(e.to_string()),
             InboxError::Store(StoreFailure::Other(_)) => WebError::Internal(e.to_string()),
         }
     }

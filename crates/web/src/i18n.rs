@@ -191,6 +191,14 @@ const TABLE: &[(&str, [&str; 5])] = &[
     ),
     ("crises", ["Crises", "Crisi", "Crisis", "Kryzysy", "Krisen"]),
     (
+        "connectors",
+        ["Connectors", "Connettori", "Conectores", "Konektory", "Konnektoren"],
+    ),
+    (
+        "delivered",
+        ["delivered", "consegnati", "entregados", "dostarczone", "geliefert"],
+    ),
+    (
         "no_alerts",
         [
             "No alerts since the server started.",

@@ -283,6 +283,7 @@ pub(crate) struct CrisisRow {
 #[template(path = "overview_live.html")]
 pub(crate) struct OverviewLive {
     tr: Tr,
+    connectors: Vec<ConnectorRow>,
     channels: Vec<ChannelPanel>,
     alerts: Vec<AlertRow>,
     crises: Vec<CrisisRow>,
@@ -293,6 +294,16 @@ pub(crate) struct OverviewLive {
     response_svg: String,
     response_median: String,
     answered: usize,
+}
+
+/// A platform connector's health, on the overview (failures are shown until fixed).
+pub(crate) struct ConnectorRow {
+    name: String,
+    platform: String,
+    health: &'static str,
+    problem: bool,
+    error: String,
+    delivered: u64,
 }
 
 #[derive(Template)]
@@ -395,8 +406,36 @@ fn overview_data(state: &WebState, tr: Tr) -> Result<OverviewLive, WebError> {
             terms: a.terms.join(", "),
         })
         .collect();
+    let connectors = match &state.app.connectors {
+        None => Vec::new(),
+        Some(c) => c
+            .connectors()?
+            .into_iter()
+            .filter(|r| !r.name.contains('/'))
+            .map(|r| {
+                let problem = matches!(
+                    r.health,
+                    firebreak_store::ConnectorHealth::Failed
+                        | firebreak_store::ConnectorHealth::Retrying
+                );
+                ConnectorRow {
+                    name: r.name,
+                    platform: r.platform,
+                    health: r.health.as_str(),
+                    problem,
+                    error: if problem {
+                        r.last_error.unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                    delivered: r.delivered,
+                }
+            })
+            .collect(),
+    };
     let mut view = OverviewLive {
         tr,
+        connectors,
         channels,
         alerts,
         crises: Vec::new(),
@@ -1005,6 +1044,7 @@ pub(crate) async fn case_reply(
         in_reply_to: non_empty(&f.in_reply_to).map(MentionId::new),
         delivery: Delivery::Manual,
         at_fault: f.at_fault.is_some(),
+        send: false,
     };
     let actor = user.actor();
     blocking(move || Ok(inbox.reply(id, draft, &actor)?)).await?;

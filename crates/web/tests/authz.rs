@@ -104,6 +104,8 @@ fn world() -> World {
         inbox: Some(inbox),
         linter: Some(Arc::new(firebreak_respond::lint::Linter::new(None))),
         crisis: None,
+        hooks: Default::default(),
+        connectors: None,
     };
     let web = WebState {
         app: api.clone(),

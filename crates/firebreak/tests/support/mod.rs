@@ -65,6 +65,13 @@ impl Server {
         }
     }
 
+    /// SIGKILL: no shutdown, no flush (a crash or a power cut).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+
     /// SIGTERM, then wait: returns whether it exited cleanly.
     pub fn stop(mut self) -> bool {
         let _ = Command::new("kill")
