@@ -458,3 +458,80 @@ poll_secs = 30
     rig.stop(handle).await;
     rig.assert_exactly(&wanted);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bluesky_fetches_the_thread_around_a_reply_and_searches_its_keywords() {
+    use firebreak_connectors::parse::bluesky as parse;
+    use firebreak_core::ChannelId;
+    let channel = ChannelId::new("@velora.bsky.social");
+    let thread_ids: Vec<String> = parse::thread(
+        support::fakes::fixture("bluesky/thread.json").as_bytes(),
+        &channel,
+    )
+    .expect("thread fixture")
+    .mentions
+    .iter()
+    .map(|m| m.id.as_str().to_owned())
+    .collect();
+    let search_ids: Vec<String> = parse::search_posts(
+        support::fakes::fixture("bluesky/search_posts.json").as_bytes(),
+        &channel,
+    )
+    .expect("search fixture")
+    .mentions
+    .iter()
+    .map(|m| m.id.as_str().to_owned())
+    .collect();
+    assert!(!thread_ids.is_empty() && !search_ids.is_empty());
+
+    let appview = support::fakes::FakeAppView::start().await;
+    let fake = FakeJetstream::start(vec![], 0, 0).await;
+    let rig = Rig::new().await;
+    let config: SourceConfig = toml::from_str(&format!(
+        r#"
+platform = "bluesky"
+name = "bsky"
+channel = "@velora.bsky.social"
+jetstream = "{}"
+appview = "{}"
+dids = ["{BRAND}"]
+keywords = ["velora"]
+fetch_threads = true
+search_every_secs = 10
+batch_ms = 20
+"#,
+        fake.url, appview.url
+    ))
+    .expect("config");
+    let handle = rig.spawn(&config, fast());
+    wait_until(|| fake.connections() == 1).await;
+    let brand_post = format!("at://{BRAND}/app.bsky.feed.post/3kbrandpost01");
+    let reply = post_event(
+        "did:plc:someone0000000000000000",
+        "3kreply00001",
+        T0,
+        "Nessuna risposta da giorni",
+        "it",
+        Some(&brand_post),
+    );
+    fake.push(T0, reply);
+    let mut wanted: Vec<String> = thread_ids.clone();
+    wanted.extend(search_ids.iter().cloned());
+    wanted.push("bluesky:at://did:plc:someone0000000000000000/app.bsky.feed.post/3kreply00001".into());
+    wanted.sort();
+    wanted.dedup();
+    rig.wait_for_count(wanted.len() as u64, Duration::from_secs(20)).await;
+    rig.stop(handle).await;
+    rig.assert_exactly(&wanted);
+    assert_eq!(appview.threads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let searches = appview.searches.lock().expect("lock").clone();
+    assert_eq!(searches[0].get("q").map(String::as_str), Some("velora"));
+    assert_eq!(searches[0].get("sort").map(String::as_str), Some("latest"));
+    let states = rig.handles.connectors.connectors().expect("states");
+    assert!(
+        states
+            .iter()
+            .any(|s| s.name == "bsky/search:velora" && s.cursor.is_some()),
+        "the search keeps its own cursor: {states:?}"
+    );
+}

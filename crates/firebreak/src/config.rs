@@ -239,6 +239,12 @@ fn fix_for(message: &str) -> String {
         }
         return "remove the key or correct its spelling".into();
     }
+    if message.contains("unknown variant") {
+        return "use one of the values listed".into();
+    }
+    if message.contains("missing field") {
+        return "add the field named; see firebreak.example.toml".into();
+    }
     if message.contains("invalid type") {
         return "give the value the type shown (strings in quotes, numbers without)".into();
     }
@@ -607,5 +613,27 @@ mod tests {
         let shown = c.to_redacted_toml();
         assert!(!shown.contains("0123456789abcdef0123"));
         assert!(!shown.contains(":pw@"));
+    }
+
+    #[test]
+    fn a_source_is_checked_at_load_and_the_error_names_it() {
+        let text = "[[sources]]\nplatform = \"reddit\"\nname = \"r\"\nchannel = \"r/x\"\nclient_id = \"a\"\nclient_secret = { env = \"X\" }\nuser_agent = \"short\"\nsubreddits = [\"x\"]\n";
+        let e = Config::parse(text, "f.toml", no_env()).expect_err("short user agent");
+        assert_eq!(e.location, "f.toml: sources[0] (r)");
+        assert!(e.problem.contains("descriptive"), "{}", e.problem);
+        let text = "[[sources]]\nplatform = \"myspace\"\nname = \"m\"\n";
+        let e = Config::parse(text, "f.toml", no_env()).expect_err("unknown platform");
+        assert!(e.location.starts_with("f.toml:2:"), "{}", e.location);
+        assert!(e.problem.contains("bluesky"), "{}", e.problem);
+        assert_eq!(e.fix, "use one of the values listed");
+    }
+
+    #[test]
+    fn two_sources_with_one_name_would_share_a_cursor_and_are_refused() {
+        let one = "[[sources]]\nplatform = \"feed\"\nname = \"reviews\"\nchannel = \"c\"\nurl = \"https://x.example/feed\"\n";
+        let text = format!("{one}{one}");
+        let e = Config::parse(&text, "f.toml", no_env()).expect_err("repeated");
+        assert!(e.problem.contains("repeated"), "{}", e.problem);
+        assert!(e.fix.contains("distinct name"), "{}", e.fix);
     }
 }

@@ -334,6 +334,7 @@ pub fn cases_command(
             text,
             private,
             at_fault,
+            send,
             actor,
         } => {
             let who = agent_actor(config, &actor)
@@ -353,7 +354,7 @@ pub fn cases_command(
                     in_reply_to: None,
                     delivery: firebreak_respond::store::Delivery::Manual,
                     at_fault,
-                    send: false,
+                    send,
                 },
                 &who,
             )?;

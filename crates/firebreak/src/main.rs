@@ -424,6 +424,10 @@ enum CasesAction {
         /// The brand is at fault: the linter requires an apology.
         #[arg(long)]
         at_fault: bool,
+        /// Post it on the platform through the channel's connector (public or DM); without
+        /// it, the reply is recorded as posted by hand.
+        #[arg(long)]
+        send: bool,
         /// Who replies: an agent of [inbox.agents].
         #[arg(long = "as", value_name = "AGENT")]
         actor: String,

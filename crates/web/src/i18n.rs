@@ -191,6 +191,16 @@ const TABLE: &[(&str, [&str; 5])] = &[
     ),
     ("crises", ["Crises", "Crisi", "Crisis", "Kryzysy", "Krisen"]),
     (
+        "post_via_connector",
+        [
+            "Post it on the platform (otherwise: I posted it by hand)",
+            "Pubblicalo sulla piattaforma (altrimenti: l'ho pubblicato a mano)",
+            "Publicarlo en la plataforma (si no: lo publiqué a mano)",
+            "Opublikuj na platformie (w przeciwnym razie: opublikowano ręcznie)",
+            "Auf der Plattform veröffentlichen (sonst: von Hand veröffentlicht)",
+        ],
+    ),
+    (
         "connectors",
         ["Connectors", "Connettori", "Conectores", "Konektory", "Konnektoren"],
     ),

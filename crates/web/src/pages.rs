@@ -1010,6 +1010,9 @@ pub(crate) struct ReplyForm {
     channel: String,
     #[serde(default)]
     at_fault: Option<String>,
+    /// Post it through the channel's connector.
+    #[serde(default)]
+    post: Option<String>,
     #[serde(default)]
     in_reply_to: Option<String>,
 }
@@ -1044,7 +1047,7 @@ pub(crate) async fn case_reply(
         in_reply_to: non_empty(&f.in_reply_to).map(MentionId::new),
         delivery: Delivery::Manual,
         at_fault: f.at_fault.is_some(),
-        send: false,
+        send: f.post.is_some(),
     };
     let actor = user.actor();
     blocking(move || Ok(inbox.reply(id, draft, &actor)?)).await?;

@@ -458,3 +458,61 @@ async fn feed(State(s): State<Arc<FeedState>>, headers: HeaderMap) -> Response {
     }
     r
 }
+
+// ---------------------------------------------------------------- Bluesky AppView
+
+pub struct FakeAppView {
+    pub url: String,
+    pub threads: Arc<AtomicUsize>,
+    pub searches: Arc<Mutex<Vec<HashMap<String, String>>>>,
+}
+
+impl FakeAppView {
+    pub async fn start() -> FakeAppView {
+        let threads = Arc::new(AtomicUsize::new(0));
+        let searches = Arc::new(Mutex::new(Vec::new()));
+        let (t, s) = (threads.clone(), searches.clone());
+        let app = Router::new()
+            .route(
+                "/xrpc/app.bsky.feed.getPostThread",
+                get(move || {
+                    let t = t.clone();
+                    async move {
+                        t.fetch_add(1, Ordering::SeqCst);
+                        (
+                            [("content-type", "application/json")],
+                            fixture("bluesky/thread.json"),
+                        )
+                    }
+                }),
+            )
+            .route(
+                "/xrpc/app.bsky.feed.searchPosts",
+                get(move |Query(q): Query<HashMap<String, String>>| {
+                    let s = s.clone();
+                    async move {
+                        let first = {
+                            let mut seen = s.lock().expect("lock");
+                            seen.push(q);
+                            seen.len() == 1
+                        };
+                        let body = if first {
+                            fixture("bluesky/search_posts.json")
+                        } else {
+                            fixture("bluesky/search_posts_last.json")
+                        };
+                        let mut r = ([("content-type", "application/json")], body).into_response();
+                        r.headers_mut()
+                            .insert("ratelimit-remaining", HeaderValue::from_static("2999"));
+                        r
+                    }
+                }),
+            );
+        let url = serve(app).await;
+        FakeAppView {
+            url,
+            threads,
+            searches,
+        }
+    }
+}
