@@ -202,11 +202,23 @@ const TABLE: &[(&str, [&str; 5])] = &[
     ),
     (
         "connectors",
-        ["Connectors", "Connettori", "Conectores", "Konektory", "Konnektoren"],
+        [
+            "Connectors",
+            "Connettori",
+            "Conectores",
+            "Konektory",
+            "Konnektoren",
+        ],
     ),
     (
         "delivered",
-        ["delivered", "consegnati", "entregados", "dostarczone", "geliefert"],
+        [
+            "delivered",
+            "consegnati",
+            "entregados",
+            "dostarczone",
+            "geliefert",
+        ],
     ),
     (
         "no_alerts",
@@ -587,6 +599,36 @@ const TABLE: &[(&str, [&str; 5])] = &[
         ],
     ),
     ("save", ["Save", "Salva", "Guardar", "Zapisz", "Speichern"]),
+    (
+        "current_password",
+        [
+            "Current password",
+            "Password attuale",
+            "Contraseña actual",
+            "Obecne hasło",
+            "Aktuelles Passwort",
+        ],
+    ),
+    (
+        "confirm_password",
+        [
+            "New password, again",
+            "Nuova password, di nuovo",
+            "Nueva contraseña, otra vez",
+            "Nowe hasło, ponownie",
+            "Neues Passwort, noch einmal",
+        ],
+    ),
+    (
+        "change_password",
+        [
+            "Change my password",
+            "Cambia la mia password",
+            "Cambiar mi contraseña",
+            "Zmień moje hasło",
+            "Mein Passwort ändern",
+        ],
+    ),
     (
         "users",
         ["Users", "Utenti", "Usuarios", "Użytkownicy", "Benutzer"],

@@ -118,6 +118,7 @@ pub fn router(state: WebState) -> Router {
         .route("/ui/lint", post(pages::lint))
         .route("/settings", get(pages::settings))
         .route("/settings/me", post(pages::settings_me))
+        .route("/settings/password", post(pages::change_password))
         .route("/settings/users", post(pages::add_user))
         .route("/settings/users/{name}", post(pages::change_user))
         .route("/login", get(auth::login_page).post(auth::login))

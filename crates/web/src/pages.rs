@@ -1288,6 +1288,84 @@ pub(crate) async fn settings_me(
 }
 
 #[derive(Debug, Deserialize)]
+pub(crate) struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+/// `POST /settings/password`: a user changes their own password. The current one is
+/// required (a stolen session cannot lock the owner out), wrong guesses count as failed
+/// logins (rate-limited), and every other session of the user ends.
+pub(crate) async fn change_password(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(f) = form.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    user.check_csrf(&f.csrf)?;
+    if f.new != f.confirm {
+        return Err(WebError::BadRequest(
+            "the new password and its confirmation differ; type it twice the same".into(),
+        ));
+    }
+    let store = state.users.clone();
+    let settings = state.settings.clone();
+    let name = user.name.clone();
+    let token_hash = user.token_hash.clone();
+    let outcome = blocking(move || {
+        let key = format!("user:{name}");
+        let since = Utc::now()
+            - chrono::Duration::from_std(settings.login_window)
+                .unwrap_or_else(|_| chrono::Duration::minutes(15));
+        if store.failed_logins_since(&key, since)? >= settings.max_failures_per_user {
+            return Ok(Err(WebError::TooManyRequests(
+                "too many wrong passwords; wait a few minutes and try again".into(),
+            )));
+        }
+        let mut u = store
+            .get_user(&name)?
+            .ok_or_else(|| WebError::NotFound(format!("user {name}")))?;
+        if !crate::auth::verify_password(&f.current, &u.password_hash) {
+            store.record_login_attempt(&[key], Utc::now(), false)?;
+            return Ok(Err(WebError::Forbidden(
+                "the current password is wrong".into(),
+            )));
+        }
+        u.password_hash =
+            crate::auth::hash_password(&f.new).map_err(|e| WebError::BadRequest(e.to_string()))?;
+        let current = store.session(&token_hash, Utc::now())?;
+        store.update_user(&u)?;
+        // Every other session ends; this one goes on.
+        store.delete_sessions_of(&name)?;
+        if let Some((session, _)) = current {
+            store.create_session(&session)?;
+        }
+        Ok(Ok(()))
+    })
+    .await?;
+    let (result, detail) = match &outcome {
+        Ok(()) => (
+            Outcome::Done,
+            "password changed; other sessions ended".to_owned(),
+        ),
+        Err(e) => (Outcome::Refused, e.to_string()),
+    };
+    audit(
+        &state,
+        &user.name,
+        "user.password",
+        &format!("user:{}", user.name),
+        result,
+        &detail,
+    )
+    .await;
+    outcome?;
+    Ok(Redirect::to("/settings?done=1").into_response())
+}
+
+#[derive(Debug, Deserialize)]
 pub(crate) struct AddUserForm {
     csrf: String,
     name: String,

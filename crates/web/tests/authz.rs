@@ -504,3 +504,68 @@ async fn logins_are_rate_limited_and_cross_site_posts_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_user_changes_their_own_password_and_their_other_sessions_end() {
+    let w = world();
+    let (_, here) = login(&w.app, "viewer", PASSWORD).await;
+    let here = here.expect("session");
+    let (_, elsewhere) = login(&w.app, "viewer", PASSWORD).await;
+    let elsewhere = elsewhere.expect("second session");
+    let new = "a much longer new passphrase";
+    let form = |current: &str, new: &str, confirm: &str, csrf: &str| {
+        format!(
+            "csrf={csrf}&current={}&new={}&confirm={}",
+            current.replace(' ', "+"),
+            new.replace(' ', "+"),
+            confirm.replace(' ', "+")
+        )
+    };
+
+    // The current password is required, and the confirmation must match.
+    let wrong = form("not my password", new, new, &here.csrf);
+    assert_eq!(
+        post_form(&w.app, "/settings/password", Some(&here), &wrong).await,
+        StatusCode::FORBIDDEN
+    );
+    let mismatch = form(PASSWORD, new, "something else entirely", &here.csrf);
+    assert_eq!(
+        post_form(&w.app, "/settings/password", Some(&here), &mismatch).await,
+        StatusCode::BAD_REQUEST
+    );
+    let short = form(PASSWORD, "short", "short", &here.csrf);
+    assert_eq!(
+        post_form(&w.app, "/settings/password", Some(&here), &short).await,
+        StatusCode::BAD_REQUEST
+    );
+
+    let ok = form(PASSWORD, new, new, &here.csrf);
+    assert_eq!(
+        post_form(&w.app, "/settings/password", Some(&here), &ok).await,
+        StatusCode::SEE_OTHER
+    );
+    // This session goes on; the other one has ended.
+    let page = |s: &Session| {
+        Request::get("/settings")
+            .header(header::COOKIE, &s.cookie)
+            .body(Body::empty())
+            .expect("req")
+    };
+    assert_eq!(send(&w.app, page(&here)).await.0, StatusCode::OK);
+    assert_ne!(send(&w.app, page(&elsewhere)).await.0, StatusCode::OK);
+    // The old password no longer signs in; the new one does.
+    assert_eq!(
+        login(&w.app, "viewer", PASSWORD).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(login(&w.app, "viewer", new).await.0, StatusCode::SEE_OTHER);
+    // Both the refusal and the change are in the audit log.
+    let audit = firebreak_respond::store::CaseStore::audit_entries(w.store.as_ref(), 0, 1000)
+        .expect("audit");
+    let mine: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "user.password")
+        .collect();
+    assert!(mine.iter().any(|e| e.outcome == Outcome::Refused));
+    assert!(mine.iter().any(|e| e.outcome == Outcome::Done));
+}
