@@ -30,7 +30,7 @@ fn jetstream_events(n: usize, every: usize) -> (Vec<(i64, String)>, Vec<String>)
         let rkey = format!("3k{i:011}");
         let line = if i % every == 0 {
             wanted.push(format!("bluesky:at://{did}/app.bsky.feed.post/{rkey}"));
-            if (i / every) % 2 == 0 {
+            if (i / every).is_multiple_of(2) {
                 post_event(
                     &did,
                     &rkey,
@@ -517,10 +517,13 @@ batch_ms = 20
     fake.push(T0, reply);
     let mut wanted: Vec<String> = thread_ids.clone();
     wanted.extend(search_ids.iter().cloned());
-    wanted.push("bluesky:at://did:plc:someone0000000000000000/app.bsky.feed.post/3kreply00001".into());
+    wanted.push(
+        "bluesky:at://did:plc:someone0000000000000000/app.bsky.feed.post/3kreply00001".into(),
+    );
     wanted.sort();
     wanted.dedup();
-    rig.wait_for_count(wanted.len() as u64, Duration::from_secs(20)).await;
+    rig.wait_for_count(wanted.len() as u64, Duration::from_secs(20))
+        .await;
     rig.stop(handle).await;
     rig.assert_exactly(&wanted);
     assert_eq!(appview.threads.load(std::sync::atomic::Ordering::SeqCst), 1);

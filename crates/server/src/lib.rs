@@ -114,7 +114,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/crises/{id}/actions", post(crises::act))
         .route("/api/v1/crises/{id}/report", get(crises::report))
         .route("/api/v1/audit", get(cases::audit_log))
-        .route("/api/v1/hooks/{name}", post(hooks::receive).get(hooks::verify))
+        .route(
+            "/api/v1/hooks/{name}",
+            post(hooks::receive).get(hooks::verify),
+        )
         .route("/api/v1/connectors", get(hooks::connectors))
         .route("/api/v1/audit/verify", get(cases::audit_verify))
         .fallback(error::not_found)

@@ -119,6 +119,7 @@ impl FakeJetstream {
     }
 }
 
+#[allow(clippy::result_large_err)] // tungstenite's handshake callback type
 async fn serve(tcp: tokio::net::TcpStream, shared: Arc<Shared>) -> Result<(), String> {
     let mut query = String::new();
     let ws = tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, resp: Response| {

@@ -109,6 +109,15 @@ impl Config {
     }
 }
 
+/// One listing a catch-up walks: its cursor key, path and query; comments are filtered
+/// by keyword here (Reddit cannot search comments).
+struct Listing {
+    key: String,
+    path: String,
+    query: Vec<(&'static str, String)>,
+    comments: bool,
+}
+
 struct Token {
     value: String,
     expires: DateTime<Utc>,
@@ -211,8 +220,8 @@ impl Reddit {
         }
     }
 
-    /// The listings to walk: (cursor key, path, query, comments?).
-    fn listings(&self) -> Vec<(String, String, Vec<(&'static str, String)>, bool)> {
+    /// The listings to walk.
+    fn listings(&self) -> Vec<Listing> {
         let mut out = Vec::new();
         let q = self
             .config
@@ -229,41 +238,41 @@ impl Reddit {
             .join(" OR ");
         for sub in &self.config.subreddits {
             if self.config.keywords.is_empty() {
-                out.push((
-                    format!("r/{sub}/new"),
-                    format!("/r/{sub}/new"),
-                    vec![],
-                    false,
-                ));
+                out.push(Listing {
+                    key: format!("r/{sub}/new"),
+                    path: format!("/r/{sub}/new"),
+                    query: vec![],
+                    comments: false,
+                });
             } else {
-                out.push((
-                    format!("r/{sub}/search"),
-                    format!("/r/{sub}/search"),
-                    vec![
+                out.push(Listing {
+                    key: format!("r/{sub}/search"),
+                    path: format!("/r/{sub}/search"),
+                    query: vec![
                         ("q", q.clone()),
                         ("restrict_sr", "1".into()),
                         ("sort", "new".into()),
                         ("type", "link".into()),
                     ],
-                    false,
-                ));
+                    comments: false,
+                });
             }
             if self.config.comments {
-                out.push((
-                    format!("r/{sub}/comments"),
-                    format!("/r/{sub}/comments"),
-                    vec![],
-                    true,
-                ));
+                out.push(Listing {
+                    key: format!("r/{sub}/comments"),
+                    path: format!("/r/{sub}/comments"),
+                    query: vec![],
+                    comments: true,
+                });
             }
         }
         if self.config.subreddits.is_empty() {
-            out.push((
-                "search".into(),
-                "/search".into(),
-                vec![("q", q), ("sort", "new".into()), ("type", "link".into())],
-                false,
-            ));
+            out.push(Listing {
+                key: "search".into(),
+                path: "/search".into(),
+                query: vec![("q", q), ("sort", "new".into()), ("type", "link".into())],
+                comments: false,
+            });
         }
         out
     }
@@ -283,7 +292,13 @@ impl Reddit {
                 SourceError::Permanent(format!("the saved Reddit cursor is not readable: {e}"))
             })?,
         };
-        for (key, path, base_query, comments) in self.listings() {
+        for Listing {
+            key,
+            path,
+            query: base_query,
+            comments,
+        } in self.listings()
+        {
             let since = cursors.get(&key).copied();
             let horizon = since.map(|s| s - self.config.overlap_secs);
             let mut collected: Vec<Mention> = Vec::new();
