@@ -538,3 +538,45 @@ batch_ms = 20
         "the search keeps its own cursor: {states:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_items_are_skipped_and_the_rest_of_the_stream_is_stored() {
+    // Mastodon: a page with a broken status in the middle.
+    let fake = support::fakes::FakeMastodon::start(support::fakes::Faults::default()).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = secret_file(dir.path(), "token", "test-token");
+    let rig = Rig::new().await;
+    let mut wanted = fake.add(2);
+    let handle = rig.spawn(&mastodon_config(&fake.url, &token), fast());
+    rig.wait_for_count(2, Duration::from_secs(20)).await;
+    wanted.extend(fake.add(3));
+    fake.add_malformed();
+    wanted.extend(fake.add(4));
+    rig.wait_for_count(wanted.len() as u64, Duration::from_secs(20))
+        .await;
+    // The cursor has moved past the broken item: new ones still arrive.
+    wanted.extend(fake.add(2));
+    rig.wait_for_count(wanted.len() as u64, Duration::from_secs(20))
+        .await;
+    rig.stop(handle).await;
+    rig.assert_exactly(&wanted);
+
+    // Jetstream: garbage lines between good events.
+    let (events, wanted) = jetstream_events(200, 4);
+    let jet = FakeJetstream::start(vec![], 0, 0).await;
+    let rig = Rig::new().await;
+    let handle = rig.spawn(&bluesky_config(&jet.url), fast());
+    wait_until(|| jet.connections() == 1).await;
+    for (i, (t, line)) in events.into_iter().enumerate() {
+        if i % 50 == 7 {
+            jet.push(t, "{\"kind\":\"commit\",\"did\":".into());
+            jet.push(t, "[1,2,3]".into());
+            jet.push(t, format!("{{\"kind\":\"commit\",\"time_us\":\"{t}\"}}"));
+        }
+        jet.push(t, line);
+    }
+    rig.wait_for_count(wanted.len() as u64, Duration::from_secs(20))
+        .await;
+    rig.stop(handle).await;
+    rig.assert_exactly(&wanted);
+}

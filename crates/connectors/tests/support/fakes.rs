@@ -105,6 +105,19 @@ impl FakeMastodon {
         ids
     }
 
+    /// Adds a mention notification whose status has lost its `account` (malformed).
+    pub fn add_malformed(&self) {
+        let mut list = self.state.notifications.lock().expect("lock");
+        let k = list.len() as u64 + 1;
+        let mut v = self.state.template.clone();
+        v["id"] = json!((90_000 + k).to_string());
+        v["status"]["id"] = json!((113_600_000_000_000_000u64 + k).to_string());
+        if let Some(status) = v["status"].as_object_mut() {
+            status.remove("account");
+        }
+        list.push(v);
+    }
+
     pub fn requests(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
     }
