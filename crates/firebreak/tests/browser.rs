@@ -535,3 +535,147 @@ async fn a_crisis_in_the_browser_from_sign_in_to_reply_and_no_xss() {
         "the server stops cleanly with browsers connected"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
+    let Some((driver_path, chrome)) = browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = format!("sqlite://{}", dir.path().join("room.db").display());
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan.toml");
+    std::fs::write(
+        dir.path().join("firebreak.toml"),
+        format!("[crisis]\nplan = \"{}\"\n", plan.display()),
+    )
+    .expect("config");
+    // Giulia leads crises in the plan; her account carries the same name.
+    let mut add = firebreak(dir.path())
+        .args([
+            "--db",
+            &db,
+            "user",
+            "add",
+            "giulia",
+            "--role",
+            "manager",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("user add");
+    if let Some(mut stdin) = add.stdin.take() {
+        use std::io::Write;
+        writeln!(stdin, "{PASSWORD}").expect("password");
+    }
+    let out = add.wait_with_output().expect("user add");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let server = Server::start(dir.path(), &db, &[]);
+    let demo = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/velora-crisis.jsonl"),
+    )
+    .expect("demo crisis");
+    let lines: Vec<&str> = demo.lines().filter(|l| !l.trim().is_empty()).collect();
+    post_mentions(&server, &lines).await;
+    // The plan opens a crisis from the demo's alerts.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let id = loop {
+        let list: Value = reqwest::get(format!("{}/api/v1/crises", server.base))
+            .await
+            .expect("crises")
+            .json()
+            .await
+            .expect("json");
+        if let Some(id) = list["crises"][0]["id"].as_i64() {
+            break id;
+        }
+        assert!(Instant::now() < deadline, "no crisis opened: {list}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+
+    let driver = start_driver(&driver_path);
+    let b = Browser::start(&driver, &chrome).await;
+    b.goto(&format!("{}/crises", server.base)).await;
+    let name = b.wait_for("#name", 10).await;
+    b.type_into(&name, "giulia").await;
+    let pw = b.wait_for("#password", 5).await;
+    b.type_into(&pw, PASSWORD).await;
+    let submit = b.wait_for("#login-submit", 5).await;
+    b.click(&submit).await;
+    let link = b
+        .wait_for(&format!("#crisis-list tr[data-crisis='{id}'] a"), 10)
+        .await;
+    b.screenshot("crises").await;
+    b.click(&link).await;
+    b.wait_for("#checklist li.step", 10).await;
+    b.screenshot("crisis-room").await;
+
+    // Acknowledge the page: the escalation stops, the room says who.
+    let ack = b.wait_for("#crisis-ack", 5).await;
+    b.click(&ack).await;
+    b.wait_for("#flash", 10).await;
+    b.wait_for("#acked", 5).await;
+    assert!(b.find("#crisis-ack").await.is_none(), "acknowledged once");
+
+    // Tick off the first step of the checklist.
+    let done = b.wait_for("#checklist li.step button.step-done", 5).await;
+    b.click(&done).await;
+    b.wait_for("#checklist li.step.done", 10).await;
+
+    // Draft the holding statement from the plan: linted, waiting for approvals.
+    let draft = b.wait_for("#draft-statement", 5).await;
+    b.click(&draft).await;
+    b.wait_for("#statements .statement", 10).await;
+    let text = b
+        .script("return document.querySelector('#statements .statement blockquote').innerText;")
+        .await;
+    assert!(
+        text.as_str().is_some_and(|t| t.len() > 40),
+        "the plan's statement, filled in: {text}"
+    );
+    // Publishing before the plan's approvals is refused.
+    let publish = b.wait_for("#statements button.publish", 5).await;
+    b.click(&publish).await;
+    b.wait_for("main", 5).await;
+    let refused = b.script("return document.body.innerText;").await;
+    assert!(
+        refused
+            .as_str()
+            .is_some_and(|t| t.to_lowercase().contains("approv")),
+        "publishing without approvals is refused: {refused}"
+    );
+    b.screenshot("crisis-publish-refused").await;
+
+    // The post-mortem and the plan.
+    b.goto(&format!("{}/crises/{id}/report", server.base)).await;
+    b.wait_for("svg", 10).await;
+    b.screenshot("crisis-report").await;
+    b.goto(&format!("{}/plan", server.base)).await;
+    b.wait_for("#plan-people tr[data-person='giulia']", 10)
+        .await;
+    b.screenshot("plan").await;
+
+    // The timeline recorded who did what.
+    let events: Value = reqwest::get(format!("{}/api/v1/crises/{id}", server.base))
+        .await
+        .expect("crisis")
+        .json()
+        .await
+        .expect("json");
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["actor"] == "giulia")
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    for k in ["acknowledged", "step_done", "statement_requested"] {
+        assert!(kinds.contains(&k), "{k} by giulia in {kinds:?}");
+    }
+    b.quit().await;
+    drop(driver);
+    assert!(server.stop());
+}

@@ -600,6 +600,184 @@ const TABLE: &[(&str, [&str; 5])] = &[
     ),
     ("save", ["Save", "Salva", "Guardar", "Zapisz", "Speichern"]),
     (
+        "first_alert",
+        [
+            "First alert",
+            "Primo allarme",
+            "Primera alerta",
+            "Pierwszy alarm",
+            "Erster Alarm",
+        ],
+    ),
+    (
+        "paged_again",
+        [
+            "Paged again at",
+            "Nuovo avviso alle",
+            "Nuevo aviso a las",
+            "Ponowne powiadomienie o",
+            "Erneute Alarmierung um",
+        ],
+    ),
+    (
+        "nav_crises",
+        ["Crises", "Crisi", "Crisis", "Kryzysy", "Krisen"],
+    ),
+    (
+        "nav_plan",
+        [
+            "Crisis plan",
+            "Piano di crisi",
+            "Plan de crisis",
+            "Plan kryzysowy",
+            "Krisenplan",
+        ],
+    ),
+    (
+        "severity",
+        ["Severity", "Gravità", "Gravedad", "Poziom", "Schweregrad"],
+    ),
+    (
+        "opened",
+        ["Opened", "Aperta", "Abierta", "Otwarty", "Eröffnet"],
+    ),
+    (
+        "report",
+        [
+            "Post-mortem",
+            "Post-mortem",
+            "Post mortem",
+            "Analiza po kryzysie",
+            "Nachbetrachtung",
+        ],
+    ),
+    (
+        "paging",
+        ["Paging", "Allerta", "Aviso", "Powiadamianie", "Alarmierung"],
+    ),
+    (
+        "notified",
+        [
+            "Notified",
+            "Avvisati",
+            "Avisados",
+            "Powiadomieni",
+            "Benachrichtigt",
+        ],
+    ),
+    (
+        "advance",
+        ["Move to", "Passa a", "Pasar a", "Przejdź do", "Wechseln zu"],
+    ),
+    (
+        "checklist",
+        [
+            "Checklist",
+            "Checklist",
+            "Lista de tareas",
+            "Lista kontrolna",
+            "Checkliste",
+        ],
+    ),
+    ("skip", ["Skip", "Salta", "Omitir", "Pomiń", "Überspringen"]),
+    ("roles", ["Roles", "Ruoli", "Roles", "Role", "Rollen"]),
+    (
+        "assign",
+        ["Assign", "Assegna", "Asignar", "Przypisz", "Zuweisen"],
+    ),
+    (
+        "metrics",
+        ["Metrics", "Metriche", "Métricas", "Wskaźniki", "Kennzahlen"],
+    ),
+    (
+        "statements",
+        [
+            "Statements",
+            "Comunicati",
+            "Comunicados",
+            "Oświadczenia",
+            "Stellungnahmen",
+        ],
+    ),
+    (
+        "approved_by",
+        [
+            "approved by",
+            "approvato da",
+            "aprobado por",
+            "zatwierdzone przez",
+            "freigegeben von",
+        ],
+    ),
+    (
+        "approve",
+        ["Approve", "Approva", "Aprobar", "Zatwierdź", "Freigeben"],
+    ),
+    (
+        "publish",
+        [
+            "Publish",
+            "Pubblica",
+            "Publicar",
+            "Opublikuj",
+            "Veröffentlichen",
+        ],
+    ),
+    (
+        "draft_statement",
+        [
+            "Draft from the plan",
+            "Bozza dal piano",
+            "Borrador del plan",
+            "Szkic z planu",
+            "Entwurf aus dem Plan",
+        ],
+    ),
+    (
+        "lessons",
+        [
+            "Lessons learned",
+            "Lezioni apprese",
+            "Lecciones aprendidas",
+            "Wnioski",
+            "Lehren",
+        ],
+    ),
+    (
+        "action_items",
+        [
+            "Action items, one per line",
+            "Azioni, una per riga",
+            "Acciones, una por línea",
+            "Działania, jedno w wierszu",
+            "Maßnahmen, eine pro Zeile",
+        ],
+    ),
+    (
+        "people",
+        ["People", "Persone", "Personas", "Osoby", "Personen"],
+    ),
+    (
+        "escalation",
+        [
+            "Escalation",
+            "Escalation",
+            "Escalado",
+            "Eskalacja",
+            "Eskalation",
+        ],
+    ),
+    (
+        "do_not_promise",
+        [
+            "Never promise",
+            "Da non promettere mai",
+            "No prometer nunca",
+            "Nigdy nie obiecuj",
+            "Niemals versprechen",
+        ],
+    ),
+    (
         "current_password",
         [
             "Current password",

@@ -29,6 +29,7 @@
 
 mod auth;
 mod charts;
+mod crises;
 mod error;
 mod i18n;
 mod live;
@@ -116,6 +117,11 @@ pub fn router(state: WebState) -> Router {
         .route("/cases/{id}/reply", post(pages::case_reply))
         .route("/cases/{id}/action", post(pages::case_action))
         .route("/ui/lint", post(pages::lint))
+        .route("/crises", get(crises::list))
+        .route("/crises/{id}", get(crises::room_page))
+        .route("/crises/{id}/action", post(crises::act))
+        .route("/crises/{id}/report", get(crises::report))
+        .route("/plan", get(crises::plan_page))
         .route("/settings", get(pages::settings))
         .route("/settings/me", post(pages::settings_me))
         .route("/settings/password", post(pages::change_password))

@@ -87,7 +87,7 @@ pub(crate) struct Me {
 }
 
 impl Me {
-    fn of(u: &CurrentUser) -> Me {
+    pub(crate) fn of(u: &CurrentUser) -> Me {
         Me {
             name: u.name.clone(),
             role: u.role.as_str(),
