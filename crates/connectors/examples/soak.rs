@@ -116,7 +116,7 @@ fetch_threads = false
                     let t = t0 + (n as i64) * 1_000_000 / rate as i64;
                     let did = format!("did:plc:user{:020}", n % 5000);
                     let rkey = format!("3k{n:011}");
-                    let line = if n % every == 0 {
+                    let line = if n.is_multiple_of(every) {
                         matching.fetch_add(1, Ordering::Relaxed);
                         post_event(
                             &did,

@@ -38,7 +38,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let db = cli.db.clone();
     let transformer = config.analysis.transformer_dir.clone();
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, role } if role != crate::roles::Role::All => {
+            crate::roles::serve(&config, role, db, listen).await
+        }
+        Command::Serve { listen, .. } => {
             let stores = open_stores(db.unwrap_or_else(|| config.store.url.clone())).await?;
             serve(
                 &config,
@@ -891,7 +894,7 @@ async fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -32,6 +32,8 @@ pub struct Config {
     #[serde(skip_serializing)]
     pub hooks: Vec<firebreak_connectors::hooks::HookConfig>,
     pub outbound: OutboundSection,
+    /// `[cluster]`: NATS JetStream and node settings for `serve --role ingest|worker|web`.
+    pub cluster: firebreak_cluster::ClusterConfig,
 }
 
 /// `[outbound]`: how replies sent with `send` reach the platforms.
@@ -217,7 +219,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const SECTIONS: [&str; 6] = ["store", "server", "ingest", "pipeline", "analysis", "inbox"];
+const SECTIONS: [&str; 7] = [
+    "store", "server", "ingest", "pipeline", "analysis", "inbox", "cluster",
+];
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -418,6 +422,9 @@ impl Config {
             h.validate()
                 .map_err(|problem| err(&key, problem, "correct the [[hooks]] entry"))?;
         }
+        self.cluster
+            .validate()
+            .map_err(|(key, problem, fix)| err(key, problem, fix))?;
         let inbox = &self.inbox;
         inbox.targets.validate().map_err(|problem| {
             err(
@@ -533,6 +540,7 @@ impl Config {
             shown.ingest.secret = Some("***".into());
         }
         shown.store.url = firebreak_store::redact(&shown.store.url);
+        shown.cluster.nats_url = firebreak_store::redact(&shown.cluster.nats_url);
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }
@@ -600,6 +608,29 @@ mod tests {
         let e =
             Config::parse("[store]\nurl = \"mysql://x\"\n", "f.toml", no_env()).expect_err("fail");
         assert!(e.location.contains("store.url"), "{e}");
+    }
+
+    #[test]
+    fn the_cluster_section_is_read_validated_and_overridable() {
+        let text = "[cluster]\nnats_url = \"nats://10.0.0.5:4222\"\nfetch_batch = 256\n";
+        let env = vec![("FIREBREAK_CLUSTER_NODE".to_owned(), "worker-7".to_owned())];
+        let c = Config::parse(text, "f.toml", env).expect("valid");
+        assert_eq!(c.cluster.nats_url, "nats://10.0.0.5:4222");
+        assert_eq!(c.cluster.fetch_batch, 256);
+        assert_eq!(c.cluster.node, "worker-7");
+        let e = Config::parse("[cluster]\nnats_url = \"http://x\"\n", "f.toml", no_env())
+            .expect_err("fail");
+        assert!(e.location.contains("cluster.nats_url"), "{e}");
+        assert!(e.fix.contains("nats://"), "{e}");
+        let e = Config::parse("[cluster]\nnats = \"x\"\n", "f.toml", no_env()).expect_err("fail");
+        assert_eq!(e.location, "f.toml:2:1", "{e}");
+        let c = Config::parse(
+            "[cluster]\nnats_url = \"nats://fb:hunter2@nats:4222\"\n",
+            "f.toml",
+            no_env(),
+        )
+        .expect("valid");
+        assert!(!c.to_redacted_toml().contains("hunter2"));
     }
 
     #[test]

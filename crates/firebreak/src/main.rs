@@ -11,6 +11,7 @@ mod drill;
 mod files;
 mod inbox;
 mod latency;
+mod roles;
 mod users;
 
 use std::path::PathBuf;
@@ -45,6 +46,10 @@ enum Command {
         /// Address to listen on [default: server.listen of the config]
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// all: one node (SQLite or PostgreSQL, no NATS). In a cluster ([cluster] in the
+        /// config, PostgreSQL): ingest, worker or web (see docs/scale-out.md).
+        #[arg(long, value_enum, default_value_t = roles::Role::All)]
+        role: roles::Role,
     },
     /// Import Mention JSONL v1 or CSV files ("-" reads stdin).
     Import {

@@ -14,6 +14,7 @@
 
 pub mod accounts;
 mod analysis_columns;
+pub mod cluster;
 pub mod connectors;
 mod crisis;
 mod inbox;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use firebreak_core::{Mention, MentionId};
 
 pub use crate::accounts::{SessionRecord, UserRecord, UserStore};
+pub use crate::cluster::{AdvisoryLease, ClaimedAlert, ClusterState};
 pub use crate::connectors::{ConnectorHealth, ConnectorRecord, ConnectorStates};
 pub use crate::insights::{ActivityRow, Insights};
 pub use crate::postgres::PgStore;

@@ -12,7 +12,9 @@ use postgres::{Client, NoTls, Row};
 use crate::analysis_columns;
 use crate::inbox::Val;
 use crate::pool::Pool;
-use crate::query::{like_pattern, MentionPage, MentionQuery, StoredMention};
+use crate::query::{
+    like_pattern, search_words, ts_query, MentionPage, MentionQuery, StoredMention,
+};
 use crate::{redact, Backend, ChannelStats, MentionStore, Migration, StoreError, UpsertOutcome};
 use firebreak_respond::store::StoreFailure;
 
@@ -56,6 +58,16 @@ const MIGRATIONS: &[Migration] = &[
         version: 8,
         name: "connectors",
         sql: include_str!("../migrations/postgres/0008_connectors.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "cluster",
+        sql: include_str!("../migrations/postgres/0009_cluster.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "search",
+        sql: include_str!("../migrations/postgres/0010_search.sql"),
     },
 ];
 
@@ -641,10 +653,18 @@ impl MentionStore for PgStore {
             }
         }
         if let Some(text) = &query.text {
-            push(
-                "text ILIKE ? ESCAPE '\\'",
-                vec![Box::new(like_pattern(text))],
-            );
+            let words = search_words(text);
+            if words.is_empty() {
+                push(
+                    "text ILIKE ? ESCAPE '\\'",
+                    vec![Box::new(like_pattern(text))],
+                );
+            } else {
+                push(
+                    "text_search @@ to_tsquery('simple', ?)",
+                    vec![Box::new(ts_query(&words))],
+                );
+            }
         }
         if let Some(since) = query.since {
             push("created_at >= ?", vec![Box::new(since)]);
@@ -708,5 +728,87 @@ impl MentionStore for PgStore {
                 })
             })
             .collect()
+    }
+}
+
+impl crate::cluster::ClusterState for PgStore {
+    fn mentions_by_ids(&self, ids: &[MentionId]) -> Result<Vec<Mention>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+        self.with_reader(|client| {
+            let rows = client.query(
+                &format!("{} WHERE id = ANY($1::text[])", self.select_sql),
+                &[&ids],
+            )?;
+            rows.iter()
+                .map(|r| row_to_mention(r).map(|s| s.mention))
+                .collect()
+        })
+    }
+
+    fn claim_alert(
+        &self,
+        alert_id: &str,
+        severity: u8,
+        raised_at: DateTime<Utc>,
+        node: &str,
+    ) -> Result<bool, StoreError> {
+        let severity = i16::from(severity);
+        self.with_writer(|client| {
+            let inserted = client.execute(
+                "INSERT INTO alerts_notified (alert_id, severity, raised_at, node) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&alert_id, &severity, &raised_at, &node],
+            )?;
+            Ok(inserted == 1)
+        })
+    }
+
+    fn claimed_alerts(&self) -> Result<Vec<crate::cluster::ClaimedAlert>, StoreError> {
+        self.with_reader(|client| {
+            let rows = client.query(
+                "SELECT alert_id, severity, raised_at, node FROM alerts_notified \
+                 ORDER BY notified_at, alert_id",
+                &[],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let severity: i16 = r.try_get(1)?;
+                    Ok(crate::cluster::ClaimedAlert {
+                        alert_id: r.try_get(0)?,
+                        severity: u8::try_from(severity).unwrap_or(u8::MAX),
+                        raised_at: r.try_get(2)?,
+                        node: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn detector_position(&self, name: &str) -> Result<u64, StoreError> {
+        self.with_reader(|client| {
+            let row = client.query_opt(
+                "SELECT stream_seq FROM detector_positions WHERE name = $1",
+                &[&name],
+            )?;
+            let seq: i64 = row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+            Ok(u64::try_from(seq).unwrap_or(0))
+        })
+    }
+
+    fn save_detector_position(&self, name: &str, seq: u64, node: &str) -> Result<(), StoreError> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.with_writer(|client| {
+            client.execute(
+                "INSERT INTO detector_positions (name, stream_seq, node) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET \
+                   stream_seq = GREATEST(detector_positions.stream_seq, EXCLUDED.stream_seq), \
+                   node = EXCLUDED.node, updated_at = now()",
+                &[&name, &seq, &node],
+            )?;
+            Ok(())
+        })
     }
 }

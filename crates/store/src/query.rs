@@ -118,6 +118,84 @@ impl MentionPage {
     }
 }
 
+/// A word as the full-text index keeps it: lower case, without the diacritics that
+/// Unicode decomposes ("caffè" is "caffe", "żółć" is "zołc": ł has no decomposition).
+pub(crate) fn fold(word: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    word.to_lowercase()
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect()
+}
+
+/// The words of a text search, as the full-text index cuts them: runs of letters and
+/// digits, lower-cased (at most 12 words of at most 64 characters each). SQLite's index
+/// also folds diacritics ([`fold`]); PostgreSQL's `simple` configuration does not.
+pub(crate) fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(12)
+        .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
+        .collect()
+}
+
+/// Whether `text` holds every one of `words` (folded search words) the way the full-text
+/// query matches them: a word of three letters or more as a prefix of a word of the text,
+/// a shorter one whole.
+pub(crate) fn words_match(text: &str, words: &[String]) -> bool {
+    let tokens: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(fold)
+        .collect();
+    words
+        .iter()
+        .filter(|w| !w.is_empty())
+        .map(|w| fold(w))
+        .all(|w| {
+            tokens.iter().any(|t| {
+                if prefix(&w) {
+                    t.starts_with(w.as_str())
+                } else {
+                    *t == w
+                }
+            })
+        })
+}
+
+/// Words of three letters or more also match as prefixes ("bollit" finds "bollitore").
+fn prefix(word: &str) -> bool {
+    word.chars().count() >= 3
+}
+
+/// An FTS5 query matching every word: each quoted, so nothing in it is FTS syntax.
+pub(crate) fn fts5_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let star = if prefix(w) { "*" } else { "" };
+            format!("\"{}\"{star}", w.replace('"', ""))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A `to_tsquery` text matching every word (the words are letters and digits only).
+pub(crate) fn ts_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            if prefix(w) {
+                format!("{w}:*")
+            } else {
+                w.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
 pub(crate) fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -135,6 +213,34 @@ pub(crate) fn like_pattern(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_words_are_letters_and_digits_and_never_query_syntax() {
+        let w = search_words("Il BOLLITORE \"Aria\" (2024) NEAR/3 -ok żółć");
+        assert_eq!(
+            w,
+            ["il", "bollitore", "aria", "2024", "near", "3", "ok", "żółć"]
+        );
+        assert_eq!(fts5_query(&w[..3]), "\"il\" \"bollitore\"* \"aria\"*");
+        assert_eq!(ts_query(&w[..3]), "il & bollitore:* & aria:*");
+        assert!(search_words("%_\\ !!").is_empty());
+    }
+
+    #[test]
+    fn a_text_matches_like_the_index_does() {
+        let words = search_words("Caffe BOLLIT");
+        assert_eq!(words, ["caffe", "bollit"]);
+        assert!(words_match("Il bollitore del caffe è rotto", &words));
+        assert!(words_match("caffè — BOLLITORE!", &words));
+        assert!(!words_match("il bollitore", &words), "every word");
+        assert!(
+            !words_match("decaffeinato bollitore", &words),
+            "prefixes of words only"
+        );
+        assert!(words_match("żółć", &search_words("zołc")));
+        assert!(words_match("a b c", &search_words("b")));
+        assert!(!words_match("abc", &search_words("b")), "short words whole");
+    }
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {

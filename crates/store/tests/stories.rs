@@ -54,6 +54,7 @@ stories!(
     pages_cover_everything_once_newest_first,
     channel_stats_count_per_channel,
     analysis_is_stored_and_filterable,
+    text_search_finds_words_and_prefixes_among_many_matches,
 );
 
 fn analysed(i: u32, label: SentimentLabel, intent: Intent, category: Option<Category>) -> Mention {
@@ -370,4 +371,56 @@ fn analysis_is_stored_and_filterable(store: &dyn MentionStore) {
         .len(),
         4
     );
+}
+
+fn text_search_finds_words_and_prefixes_among_many_matches(store: &dyn MentionStore) {
+    // More matches for "kettle" than the search sorts in one go: it walks by time instead.
+    let mut batch = mentions(20_100);
+    for (i, m) in batch.iter_mut().enumerate() {
+        m.text = format!("kettle number {i} arrived");
+    }
+    batch[17].text = "The Zebra kettle sparked".into();
+    batch[20_001].text = "zebra-striped kettle, melted".into();
+    batch[333].text = "a ZEBRA without anything else".into();
+    for chunk in batch.chunks(5000) {
+        store.upsert_mentions(chunk).expect("upsert");
+    }
+    let search = |text: &str, after: Option<Cursor>| {
+        store
+            .search_mentions(&MentionQuery {
+                text: Some(text.into()),
+                limit: 50,
+                after,
+                ..Default::default()
+            })
+            .expect("search")
+    };
+    let ids = |p: &firebreak_store::MentionPage| -> Vec<String> {
+        p.mentions
+            .iter()
+            .map(|m| m.mention.id.as_str().to_owned())
+            .collect()
+    };
+    // Every word must match, in any case; words of 3+ letters match as prefixes.
+    let mut both = ids(&search("KETTLE zebra", None));
+    both.sort();
+    assert_eq!(both, ["mastodon:17", "mastodon:20001"]);
+    assert_eq!(search("zeb", None).mentions.len(), 3, "a prefix");
+    assert_eq!(search("melted zebra", None).mentions.len(), 1);
+    assert_eq!(search("giraffe", None).mentions.len(), 0);
+    // A common word: the newest first, page after page, each mention once.
+    let first = search("kettle", None);
+    assert_eq!(first.mentions.len(), 50);
+    assert_eq!(first.mentions[0].mention.id.as_str(), "mastodon:20099");
+    let next = first
+        .next_cursor
+        .as_deref()
+        .map(|c| Cursor::decode(c).expect("cursor"));
+    let second = search("kettle", next);
+    assert_eq!(second.mentions.len(), 50);
+    assert_eq!(second.mentions[0].mention.id.as_str(), "mastodon:20049");
+    assert!(first
+        .mentions
+        .iter()
+        .all(|m| m.mention.text.to_lowercase().contains("kettle")));
 }

@@ -9,6 +9,8 @@
 //! absence a failure.
 
 pub mod jetstream;
+pub mod nats;
+pub mod pg_process;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

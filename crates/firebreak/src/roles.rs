@@ -1,0 +1,335 @@
+//! `firebreak serve --role ingest|worker|web`: the nodes of a scale-out deployment around
+//! NATS JetStream and a shared PostgreSQL (see docs/scale-out.md and `firebreak-cluster`).
+//! `--role all` (the default) is the single node of `commands::serve`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use firebreak_cluster::detector::{DetectorCounters, DetectorService};
+use firebreak_cluster::worker::WorkerCounters;
+use firebreak_cluster::Publisher;
+use firebreak_pipeline::{AlertSink, Pipeline};
+use firebreak_store::{ClusterState, DbUrl};
+use tokio::sync::watch;
+
+use crate::commands::{components, notifier, open_stores, shutdown_signal, Stores};
+use crate::config::Config;
+
+/// What a `serve` process does.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Everything in one process (the default): SQLite or PostgreSQL, no NATS.
+    All,
+    /// Connectors, inbound webhooks and the HTTP ingest API: publish to JetStream.
+    Ingest,
+    /// Consume from JetStream: analysis, storage, the inbox; the detectors where this
+    /// node holds the detector lease.
+    Worker,
+    /// The web app and the API over the shared PostgreSQL (stateless); ingest requests
+    /// are published to JetStream.
+    Web,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::All => "all",
+            Role::Ingest => "ingest",
+            Role::Worker => "worker",
+            Role::Web => "web",
+        })
+    }
+}
+
+/// Runs a cluster role (not `all`).
+pub async fn serve(
+    config: &Config,
+    role: Role,
+    db: Option<String>,
+    listen: Option<SocketAddr>,
+) -> Result<ExitCode> {
+    let url = db.unwrap_or_else(|| config.store.url.clone());
+    if !matches!(DbUrl::parse(&url), Ok(DbUrl::Postgres(_))) {
+        bail!(
+            "serve --role {role} needs the shared PostgreSQL: set store.url = \"postgres://USER:PASSWORD@HOST:PORT/DB\" in [store] (or pass --db); only --role all runs on SQLite"
+        );
+    }
+    let stores = open_stores(url.clone()).await?;
+    let client = firebreak_cluster::connect(&config.cluster)
+        .await
+        .context("cannot connect to NATS ([cluster] nats_url)")?;
+    match role {
+        Role::Worker => worker(config, stores, url, client).await,
+        Role::Ingest | Role::Web => {
+            front(
+                config,
+                role,
+                stores,
+                client,
+                listen.unwrap_or(config.server.listen),
+            )
+            .await
+        }
+        Role::All => bail!("--role all is served by the single-node path"),
+    }
+}
+
+async fn worker(
+    config: &Config,
+    stores: Stores,
+    url: String,
+    client: firebreak_cluster::async_nats::Client,
+) -> Result<ExitCode> {
+    let cluster = &config.cluster;
+    let inbox = crate::inbox::open(config, stores.cases.clone())?;
+    // Analysis, the idempotent store writer and the inbox; the crisis detectors run in
+    // the detector service below, on one node at a time.
+    let parts = components(config, stores.mentions.clone(), Vec::new(), inbox.clone())?;
+    let pipeline = Pipeline::start(config.pipeline(), parts);
+    let (stop, stop_rx) = watch::channel(false);
+
+    let worker_counters = Arc::new(WorkerCounters::default());
+    let consuming = tokio::spawn(firebreak_cluster::worker::run(
+        client.clone(),
+        cluster.clone(),
+        pipeline.sender(),
+        worker_counters.clone(),
+        stop_rx.clone(),
+    ));
+
+    let notifier = notifier(config)?;
+    let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
+    if let Some(n) = &notifier {
+        sinks.push(Box::new(n.sink()));
+    }
+    let room = crate::crisis::open(
+        config,
+        &stores,
+        notifier.as_ref().map(|n| n.handle()),
+        Arc::new(firebreak_respond::sla::SystemClock),
+    )?;
+    if let Some(room) = &room {
+        sinks.push(Box::new(crate::crisis::CrisisAlerts {
+            room: room.clone(),
+            mentions: stores.mentions.clone(),
+        }));
+    }
+    if let Some(inbox) = &inbox {
+        sinks.push(Box::new(crate::inbox::InboxAlerts(inbox.clone())));
+    }
+    let state_url = url.clone();
+    let state: Arc<dyn ClusterState> = Arc::new(
+        tokio::task::spawn_blocking(move || firebreak_store::PgStore::connect(&state_url))
+            .await?
+            .context("cannot open the cluster state in PostgreSQL")?,
+    );
+    let detector_counters = Arc::new(DetectorCounters::default());
+    let detecting = tokio::spawn(firebreak_cluster::detector::run(
+        client,
+        DetectorService {
+            config: cluster.clone(),
+            postgres_url: url,
+            state,
+            detectors: Arc::new(firebreak_detect::default_detectors),
+            sinks,
+            counters: detector_counters.clone(),
+        },
+        stop_rx,
+    ));
+    // The SLA and crisis clocks run where the detectors run: one node at a time.
+    let clocks = tokio::spawn(owner_clocks(
+        detector_counters.clone(),
+        inbox,
+        room,
+        notifier.as_ref().map(|n| n.handle()),
+        Duration::from_secs(config.inbox.tick_secs),
+    ));
+    println!(
+        "Firebreak worker {} is running: consuming {} ({}) from {}, storing in PostgreSQL; detectors when it holds the lease. Ctrl-C stops it.",
+        cluster.node, cluster.stream, cluster.consumer, cluster.nats_url
+    );
+    let mut consuming = consuming;
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        r = &mut consuming => {
+            clocks.abort();
+            let reason = match r {
+                Ok(Ok(())) => "it ended".to_owned(),
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+            };
+            bail!("the worker stopped: {reason}");
+        }
+    }
+    eprintln!("shutting down: finishing the batch in hand");
+    let _ = stop.send(true);
+    clocks.abort();
+    let _ = consuming.await;
+    let _ = detecting.await;
+    let report = pipeline.shutdown().await?;
+    if let Some(n) = notifier {
+        n.shutdown(Duration::from_secs(10)).await;
+    }
+    eprintln!(
+        "stopped: {} messages received ({} redelivered), {} acknowledged, {} stored, {} duplicates",
+        worker_counters.received.load(Ordering::Relaxed),
+        worker_counters.redelivered.load(Ordering::Relaxed),
+        worker_counters.acked.load(Ordering::Relaxed),
+        report.inserted,
+        report.duplicates
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the SLA clock and the crisis clock while this node owns the detectors.
+async fn owner_clocks(
+    owner: Arc<DetectorCounters>,
+    inbox: Option<Arc<firebreak_respond::Inbox>>,
+    room: Option<Arc<firebreak_crisis::CrisisRoom>>,
+    notify: Option<firebreak_connectors::notify::NotifyHandle>,
+    every: Duration,
+) {
+    let mut running: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+    loop {
+        let is_owner = owner.owner.load(Ordering::SeqCst);
+        if is_owner && running.is_empty() {
+            if let Some(i) = &inbox {
+                running.push(crate::inbox::spawn_clock_with(
+                    i.clone(),
+                    every,
+                    notify.clone(),
+                ));
+            }
+            if let Some(r) = &room {
+                running.push(crate::crisis::spawn_clock(r.clone(), every));
+            }
+        } else if !is_owner {
+            for t in running.drain(..) {
+                t.abort();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Ingest and web nodes: HTTP in front, JetStream behind.
+async fn front(
+    config: &Config,
+    role: Role,
+    stores: Stores,
+    client: firebreak_cluster::async_nats::Client,
+    listen: SocketAddr,
+) -> Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow!("cannot listen on {listen}: {e}"))?;
+    let local = listener.local_addr()?;
+    let publisher = Publisher::start(client, &config.cluster)
+        .await
+        .context("cannot reach JetStream")?;
+    let stop_sources = tokio_util::sync::CancellationToken::new();
+    let mut source_tasks = Vec::new();
+    if role == Role::Ingest {
+        for source in &config.sources {
+            let built = source
+                .build(stop_sources.clone())
+                .map_err(|e| anyhow!("source {:?}: {e}", source.name()))?;
+            let ctx = firebreak_connectors::sources::SourceContext::new(
+                source.name(),
+                source.platform(),
+                publisher.sender(),
+                stores.connectors.clone(),
+                stop_sources.clone(),
+            );
+            source_tasks.push(firebreak_connectors::sources::spawn(
+                built,
+                ctx,
+                firebreak_connectors::sources::Supervision::default(),
+            ));
+        }
+    }
+    let mut hooks = std::collections::HashMap::new();
+    for h in &config.hooks {
+        let hook = firebreak_connectors::hooks::Hook::from_config(h)
+            .map_err(|e| anyhow!("hook {:?}: {e}", h.name))?;
+        hooks.insert(h.name.clone(), hook);
+    }
+    let web = role == Role::Web;
+    let inbox = if web {
+        crate::inbox::open(config, stores.cases.clone())?
+    } else {
+        None
+    };
+    let notifier = if web { notifier(config)? } else { None };
+    let room = if web {
+        crate::crisis::open(
+            config,
+            &stores,
+            notifier.as_ref().map(|n| n.handle()),
+            Arc::new(firebreak_respond::sla::SystemClock),
+        )?
+    } else {
+        None
+    };
+    let state = firebreak_server::AppState {
+        store: stores.mentions.clone(),
+        ingest: publisher.sender(),
+        settings: Arc::new(config.server_settings()),
+        inbox,
+        linter: if web {
+            Some(crate::analysis::linter(config)?)
+        } else {
+            None
+        },
+        crisis: room,
+        hooks: Arc::new(hooks),
+        connectors: Some(stores.connectors.clone()),
+    };
+    let live = firebreak_web::LiveFeed::new();
+    let app = if web {
+        let w = firebreak_web::WebState {
+            app: state.clone(),
+            cases: stores.cases.clone(),
+            users: stores.users.clone(),
+            insights: stores.insights.clone(),
+            live: live.clone(),
+            settings: Arc::new(firebreak_web::WebSettings::default()),
+        };
+        firebreak_web::router(w).fallback_service(firebreak_server::router(state))
+    } else {
+        firebreak_server::router(state)
+    };
+    println!(
+        "Firebreak {role} node {} is running on http://{local}/, publishing to {} on {}. Ctrl-C stops it.",
+        config.cluster.node, config.cluster.stream, config.cluster.nats_url
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        live.close();
+    })
+    .await
+    .context("the HTTP server failed")?;
+    stop_sources.cancel();
+    for task in source_tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
+    }
+    // What was accepted is published before the process ends.
+    if tokio::time::timeout(Duration::from_secs(30), publisher.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!("NATS did not take the last queued mentions within 30 s; their senders were not acknowledged and will resend");
+    }
+    if let Some(n) = notifier {
+        n.shutdown(Duration::from_secs(10)).await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
