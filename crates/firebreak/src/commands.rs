@@ -807,31 +807,8 @@ async fn serve(
         )
     });
     // Platform connectors: each under supervision, resuming from its saved cursor.
-    let stop_sources = tokio_util::sync::CancellationToken::new();
-    let mut source_tasks = Vec::new();
-    for source in &config.sources {
-        let built = source
-            .build(stop_sources.clone())
-            .map_err(|e| anyhow!("source {:?}: {e}", source.name()))?;
-        let ctx = firebreak_connectors::sources::SourceContext::new(
-            source.name(),
-            source.platform(),
-            pipeline.sender(),
-            stores.connectors.clone(),
-            stop_sources.clone(),
-        );
-        source_tasks.push(firebreak_connectors::sources::spawn(
-            built,
-            ctx,
-            firebreak_connectors::sources::Supervision::default(),
-        ));
-    }
-    let mut hooks = std::collections::HashMap::new();
-    for h in &config.hooks {
-        let hook = firebreak_connectors::hooks::Hook::from_config(h)
-            .map_err(|e| anyhow!("hook {:?}: {e}", h.name))?;
-        hooks.insert(h.name.clone(), hook);
-    }
+    let sources = crate::connect::Sources::start(config, &pipeline.sender(), &stores.connectors)?;
+    let hooks = crate::connect::hooks(config)?;
     let state = firebreak_server::AppState {
         store: store.clone(),
         ingest: pipeline.sender(),
@@ -873,15 +850,7 @@ async fn serve(
         c.abort();
     }
     // Sources stop first (what they sent is committed, and their cursors saved).
-    stop_sources.cancel();
-    for task in source_tasks {
-        if tokio::time::timeout(std::time::Duration::from_secs(15), task)
-            .await
-            .is_err()
-        {
-            eprintln!("a source did not stop within 15 s; its cursor stays at its last commit");
-        }
-    }
+    sources.stop().await;
     let report = pipeline.shutdown().await?;
     if let Some(n) = notifier {
         n.shutdown(std::time::Duration::from_secs(10)).await;

@@ -5,6 +5,7 @@ mod analysis;
 mod bench;
 mod commands;
 mod config;
+mod connect;
 mod crisis;
 mod detection;
 mod drill;

@@ -231,33 +231,12 @@ async fn front(
     let publisher = Publisher::start(client, &config.cluster)
         .await
         .context("cannot reach JetStream")?;
-    let stop_sources = tokio_util::sync::CancellationToken::new();
-    let mut source_tasks = Vec::new();
-    if role == Role::Ingest {
-        for source in &config.sources {
-            let built = source
-                .build(stop_sources.clone())
-                .map_err(|e| anyhow!("source {:?}: {e}", source.name()))?;
-            let ctx = firebreak_connectors::sources::SourceContext::new(
-                source.name(),
-                source.platform(),
-                publisher.sender(),
-                stores.connectors.clone(),
-                stop_sources.clone(),
-            );
-            source_tasks.push(firebreak_connectors::sources::spawn(
-                built,
-                ctx,
-                firebreak_connectors::sources::Supervision::default(),
-            ));
-        }
-    }
-    let mut hooks = std::collections::HashMap::new();
-    for h in &config.hooks {
-        let hook = firebreak_connectors::hooks::Hook::from_config(h)
-            .map_err(|e| anyhow!("hook {:?}: {e}", h.name))?;
-        hooks.insert(h.name.clone(), hook);
-    }
+    let sources = if role == Role::Ingest {
+        crate::connect::Sources::start(config, &publisher.sender(), &stores.connectors)?
+    } else {
+        crate::connect::Sources::none()
+    };
+    let hooks = crate::connect::hooks(config)?;
     let web = role == Role::Web;
     let inbox = if web {
         crate::inbox::open(config, stores.cases.clone())?
@@ -317,10 +296,7 @@ async fn front(
     })
     .await
     .context("the HTTP server failed")?;
-    stop_sources.cancel();
-    for task in source_tasks {
-        let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
-    }
+    sources.stop().await;
     // What was accepted is published before the process ends.
     if tokio::time::timeout(Duration::from_secs(30), publisher.shutdown())
         .await

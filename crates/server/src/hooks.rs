@@ -68,24 +68,7 @@ pub(crate) async fn receive(
         })
         .collect();
     let accepted = page.mentions.len() as u64;
-    let outcome = if page.mentions.is_empty() {
-        Default::default()
-    } else {
-        let submit = firebreak_pipeline::submit(&state.ingest, page.mentions);
-        match tokio::time::timeout(state.settings.ingest_timeout, submit).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(e)) => {
-                return Err(ApiError::Unavailable(format!(
-                    "{e}; nothing was stored, send it again"
-                )))
-            }
-            Err(_) => {
-                return Err(ApiError::Unavailable(
-                    "the pipeline is saturated: send it again (re-sending is safe)".into(),
-                ))
-            }
-        }
-    };
+    let outcome = crate::ingest::commit(&state, page.mentions).await?;
     let status = if accepted == 0 && !skipped.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

@@ -103,6 +103,26 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
     }
 }
 
+/// Sends `mentions` into the pipeline and waits for their commit (nothing to do for none).
+pub(crate) async fn commit(
+    state: &AppState,
+    mentions: Vec<Mention>,
+) -> Result<firebreak_pipeline::BatchOutcome, ApiError> {
+    if mentions.is_empty() {
+        return Ok(Default::default());
+    }
+    let submit = firebreak_pipeline::submit(&state.ingest, mentions);
+    match tokio::time::timeout(state.settings.ingest_timeout, submit).await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(e)) => Err(ApiError::Unavailable(format!(
+            "{e}; nothing from this request was stored, send it again"
+        ))),
+        Err(_) => Err(ApiError::Unavailable(
+            "the pipeline is saturated; the request may be stored later: send it again (re-sending is safe, ingest is idempotent)".into(),
+        )),
+    }
+}
+
 pub(crate) async fn post_mentions(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -168,20 +188,7 @@ pub(crate) async fn post_mentions(
         }
     }
     let accepted = mentions.len() as u64;
-    let outcome = if mentions.is_empty() {
-        Default::default()
-    } else {
-        let submit = firebreak_pipeline::submit(&state.ingest, mentions);
-        match tokio::time::timeout(state.settings.ingest_timeout, submit).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(e)) => return Err(ApiError::Unavailable(format!("{e}; nothing from this request was stored, send it again"))),
-            Err(_) => {
-                return Err(ApiError::Unavailable(
-                    "the pipeline is saturated; the request may be stored later: send it again (re-sending is safe, ingest is idempotent)".into(),
-                ))
-            }
-        }
-    };
+    let outcome = commit(&state, mentions).await?;
     let status = if accepted == 0 && !errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
