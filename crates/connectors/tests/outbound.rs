@@ -122,20 +122,27 @@ token = {{ file = "{token_file}" }}
     .expect("config")
 }
 
+/// Publishers for one Mastodon source at `url` (its token in a secret file that lives as
+/// long as the returned directory).
+fn mastodon_publishers(url: &str, dry_run: bool) -> (tempfile::TempDir, Publishers) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "test-token").expect("token");
+    let publishers = Publishers::from_sources(
+        &[mastodon_source(url, &token.display().to_string())],
+        dry_run,
+    )
+    .expect("publishers");
+    (dir, publishers)
+}
+
 const REPLY: &str =
     "Ci dispiace molto per il pacco danneggiato. Ti scriviamo in privato per la sostituzione.";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_public_reply_is_posted_on_the_thread_and_its_platform_id_recorded() {
     let fake = support::fakes::FakeMastodon::start(support::fakes::Faults::default()).await;
-    let dir = tempfile::tempdir().expect("tmp");
-    let token = dir.path().join("token");
-    std::fs::write(&token, "test-token").expect("token");
-    let publishers = Publishers::from_sources(
-        &[mastodon_source(&fake.url, &token.display().to_string())],
-        false,
-    )
-    .expect("publishers");
+    let (_dir, publishers) = mastodon_publishers(&fake.url, false);
     let m = complaint(
         "113500000000000401",
         "@velora@mastodon.social",
@@ -176,14 +183,7 @@ async fn a_public_reply_is_posted_on_the_thread_and_its_platform_id_recorded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dm_goes_out_as_a_direct_status() {
     let fake = support::fakes::FakeMastodon::start(support::fakes::Faults::default()).await;
-    let dir = tempfile::tempdir().expect("tmp");
-    let token = dir.path().join("token");
-    std::fs::write(&token, "test-token").expect("token");
-    let publishers = Publishers::from_sources(
-        &[mastodon_source(&fake.url, &token.display().to_string())],
-        false,
-    )
-    .expect("publishers");
+    let (_dir, publishers) = mastodon_publishers(&fake.url, false);
     let m = complaint(
         "113500000000000402",
         "@velora@mastodon.social",
@@ -212,20 +212,9 @@ async fn a_dm_goes_out_as_a_direct_status() {
 
 #[test]
 fn dry_run_checks_and_records_but_posts_nothing() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let token = dir.path().join("token");
-    std::fs::write(&token, "test-token").expect("token");
     // Nothing listens on port 9: a real post would fail.
-    let publishers = Arc::new(
-        Publishers::from_sources(
-            &[mastodon_source(
-                "http://127.0.0.1:9",
-                &token.display().to_string(),
-            )],
-            true,
-        )
-        .expect("publishers"),
-    );
+    let (_dir, publishers) = mastodon_publishers("http://127.0.0.1:9", true);
+    let publishers = Arc::new(publishers);
     let m = complaint("1", "@velora@mastodon.social", "ana");
     let (desk, cases) = desk(Some(publishers.clone()), &[m]);
     let (_, reply) = desk

@@ -288,6 +288,24 @@ fn start_driver(path: &Path) -> Driver {
     Driver { child, base }
 }
 
+/// Adds a web user with `firebreak user add`, the password on stdin.
+fn add_user(dir: &Path, db: &str, name: &str, role: &str) {
+    let mut add = firebreak(dir)
+        .args(["--db", db, "user", "add", name, "--role", role])
+        .args(["--password-stdin", "--ui-lang", "en"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("user add");
+    if let Some(mut stdin) = add.stdin.take() {
+        use std::io::Write;
+        writeln!(stdin, "{PASSWORD}").expect("password");
+    }
+    let out = add.wait_with_output().expect("user add");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 async fn post_mentions(server: &Server, lines: &[&str]) {
     let http = reqwest::Client::new();
     for chunk in lines.chunks(250) {
@@ -323,30 +341,7 @@ async fn a_crisis_in_the_browser_from_sign_in_to_reply_and_no_xss() {
     let db = format!("sqlite://{}", dir.path().join("web.db").display());
 
     // The first admin, from the command line.
-    let mut add = firebreak(dir.path())
-        .args([
-            "--db",
-            &db,
-            "user",
-            "add",
-            "ada",
-            "--role",
-            "admin",
-            "--password-stdin",
-            "--ui-lang",
-            "en",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("user add");
-    if let Some(mut stdin) = add.stdin.take() {
-        use std::io::Write;
-        writeln!(stdin, "{PASSWORD}").expect("password");
-    }
-    let out = add.wait_with_output().expect("user add");
-    assert!(out.status.success(), "{}", stderr(&out));
+    add_user(dir.path(), &db, "ada", "admin");
 
     let server = Server::start(dir.path(), &db, &[]);
     let driver = start_driver(&driver_path);
@@ -550,28 +545,7 @@ async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
     )
     .expect("config");
     // Giulia leads crises in the plan; her account carries the same name.
-    let mut add = firebreak(dir.path())
-        .args([
-            "--db",
-            &db,
-            "user",
-            "add",
-            "giulia",
-            "--role",
-            "manager",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("user add");
-    if let Some(mut stdin) = add.stdin.take() {
-        use std::io::Write;
-        writeln!(stdin, "{PASSWORD}").expect("password");
-    }
-    let out = add.wait_with_output().expect("user add");
-    assert!(out.status.success(), "{}", stderr(&out));
+    add_user(dir.path(), &db, "giulia", "manager");
 
     let server = Server::start(dir.path(), &db, &[]);
     let demo = std::fs::read_to_string(
