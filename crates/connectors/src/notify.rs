@@ -201,6 +201,38 @@ impl TargetConfig {
         }
     }
 
+    /// What a person may see of the target: its kind, where it sends (a URL's host only:
+    /// Slack-style URLs carry their secret in the path) and what it receives. No secrets.
+    pub fn describe(&self) -> (&'static str, String, String) {
+        fn host(url: &str) -> String {
+            url.split("://")
+                .nth(1)
+                .and_then(|rest| rest.split(['/', '?', '#']).next())
+                .and_then(|authority| authority.rsplit('@').next())
+                .unwrap_or("?")
+                .to_owned()
+        }
+        let (kind, destination) = match self {
+            TargetConfig::Webhook { url, .. } => ("webhook", host(url)),
+            TargetConfig::Slack { url, .. } => ("slack", host(url)),
+            TargetConfig::Matrix {
+                homeserver,
+                room_id,
+                ..
+            } => ("matrix", format!("{room_id} on {}", host(homeserver))),
+            TargetConfig::Email { smtp_host, to, .. } => {
+                ("email", format!("{} via {smtp_host}", to.join(", ")))
+            }
+        };
+        let f = self.filter();
+        let what = format!(
+            "severity ≥ {}{}",
+            f.min_severity,
+            if f.crisis_only { ", crises only" } else { "" }
+        );
+        (kind, destination, what)
+    }
+
     fn filter(&self) -> Filter {
         let (min_severity, crisis_only) = match self {
             TargetConfig::Webhook {
@@ -756,4 +788,28 @@ pub fn build_targets(configs: &[TargetConfig]) -> Result<Vec<Target>, NotifyErro
             c.build(&http)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_is_described_without_its_secrets() {
+        let slack: TargetConfig = serde_json::from_value(serde_json::json!({
+            "kind": "slack", "name": "team",
+            "url": "https://hooks.slack.com/services/T000/B000/XXXXSECRET",
+            "crisis_only": true
+        }))
+        .expect("slack");
+        let (kind, dest, what) = slack.describe();
+        assert_eq!((kind, dest.as_str()), ("slack", "hooks.slack.com"));
+        assert!(what.contains("crises only"), "{what}");
+        let hook: TargetConfig = serde_json::from_value(serde_json::json!({
+            "kind": "webhook", "name": "ops",
+            "url": "https://user:pw@ops.example.com:8443/x?token=1"
+        }))
+        .expect("webhook");
+        assert_eq!(hook.describe().1, "ops.example.com:8443");
+    }
 }

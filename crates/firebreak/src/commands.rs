@@ -825,7 +825,7 @@ async fn serve(
         users: stores.users.clone(),
         insights: stores.insights.clone(),
         live: live.clone(),
-        settings: Arc::new(firebreak_web::WebSettings::default()),
+        settings: Arc::new(config.web_settings()),
     };
     // The web app's pages, with the API behind them.
     let app = firebreak_web::router(web).fallback_service(firebreak_server::router(state));

@@ -533,6 +533,27 @@ impl Config {
         }
     }
 
+    /// The web app's settings: the defaults, with the notification targets to show.
+    pub fn web_settings(&self) -> firebreak_web::WebSettings {
+        firebreak_web::WebSettings {
+            notify_targets: self
+                .notify
+                .targets
+                .iter()
+                .map(|t| {
+                    let (kind, destination, receives) = t.describe();
+                    firebreak_web::NotifyTarget {
+                        kind: kind.into(),
+                        name: t.name().into(),
+                        destination,
+                        receives,
+                    }
+                })
+                .collect(),
+            ..firebreak_web::WebSettings::default()
+        }
+    }
+
     /// The effective configuration as TOML, secrets hidden.
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();

@@ -276,7 +276,7 @@ async fn front(
             users: stores.users.clone(),
             insights: stores.insights.clone(),
             live: live.clone(),
-            settings: Arc::new(firebreak_web::WebSettings::default()),
+            settings: Arc::new(config.web_settings()),
         };
         firebreak_web::router(w).fallback_service(firebreak_server::router(state))
     } else {

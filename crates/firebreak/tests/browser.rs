@@ -541,7 +541,10 @@ async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
     let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan.toml");
     std::fs::write(
         dir.path().join("firebreak.toml"),
-        format!("[crisis]\nplan = \"{}\"\n", plan.display()),
+        format!(
+            "[crisis]\nplan = \"{}\"\n\n[[notify.targets]]\nkind = \"slack\"\nname = \"team-chat\"\nurl = \"http://127.0.0.1:9/services/T0/B0/SECRETPATH\"\ncrisis_only = true\n",
+            plan.display()
+        ),
     )
     .expect("config");
     // Giulia leads crises in the plan; her account carries the same name.
@@ -631,6 +634,19 @@ async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
     b.wait_for("#plan-people tr[data-person='giulia']", 10)
         .await;
     b.screenshot("plan").await;
+
+    // Settings show a manager the channels and the notification targets, without secrets.
+    b.goto(&format!("{}/settings", server.base)).await;
+    b.wait_for("#setup-channels tr[data-channel='@velora']", 10)
+        .await;
+    b.wait_for("#setup-targets tr[data-target='team-chat']", 10)
+        .await;
+    let page = b.script("return document.body.innerText;").await;
+    assert!(
+        !page.as_str().unwrap_or("").contains("SECRETPATH"),
+        "a Slack URL's secret path is not shown"
+    );
+    b.screenshot("settings-setup").await;
 
     // The timeline recorded who did what.
     let events: Value = reqwest::get(format!("{}/api/v1/crises/{id}", server.base))

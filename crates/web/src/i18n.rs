@@ -201,6 +201,16 @@ const TABLE: &[(&str, [&str; 5])] = &[
         ],
     ),
     (
+        "notify_targets",
+        [
+            "Notification targets",
+            "Destinazioni delle notifiche",
+            "Destinos de las notificaciones",
+            "Cele powiadomień",
+            "Benachrichtigungsziele",
+        ],
+    ),
+    (
         "connectors",
         [
             "Connectors",

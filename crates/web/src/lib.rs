@@ -77,6 +77,19 @@ pub struct WebSettings {
     /// Failed logins per user name within `login_window` before logins are refused.
     pub max_failures_per_user: u64,
     pub login_window: Duration,
+    /// The notification targets, as the settings page shows them (no secrets).
+    pub notify_targets: Vec<NotifyTarget>,
+}
+
+/// One notification target on the settings page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotifyTarget {
+    pub kind: String,
+    pub name: String,
+    /// Where it sends: a host, a room, recipients.
+    pub destination: String,
+    /// What it receives.
+    pub receives: String,
 }
 
 impl Default for WebSettings {
@@ -87,6 +100,7 @@ impl Default for WebSettings {
             max_failures_per_ip: 20,
             max_failures_per_user: 5,
             login_window: Duration::from_secs(15 * 60),
+            notify_targets: Vec::new(),
         }
     }
 }

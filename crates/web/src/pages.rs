@@ -306,6 +306,37 @@ pub(crate) struct ConnectorRow {
     delivered: u64,
 }
 
+/// The connectors' health, for the overview and the settings (sub-connectors, such as a
+/// source's search, are left out).
+fn connector_rows(state: &WebState) -> Result<Vec<ConnectorRow>, WebError> {
+    let Some(c) = &state.app.connectors else {
+        return Ok(Vec::new());
+    };
+    Ok(c.connectors()?
+        .into_iter()
+        .filter(|r| !r.name.contains('/'))
+        .map(|r| {
+            let problem = matches!(
+                r.health,
+                firebreak_store::ConnectorHealth::Failed
+                    | firebreak_store::ConnectorHealth::Retrying
+            );
+            ConnectorRow {
+                name: r.name,
+                platform: r.platform,
+                health: r.health.as_str(),
+                problem,
+                error: if problem {
+                    r.last_error.unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                delivered: r.delivered,
+            }
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
@@ -406,33 +437,7 @@ fn overview_data(state: &WebState, tr: Tr) -> Result<OverviewLive, WebError> {
             terms: a.terms.join(", "),
         })
         .collect();
-    let connectors = match &state.app.connectors {
-        None => Vec::new(),
-        Some(c) => c
-            .connectors()?
-            .into_iter()
-            .filter(|r| !r.name.contains('/'))
-            .map(|r| {
-                let problem = matches!(
-                    r.health,
-                    firebreak_store::ConnectorHealth::Failed
-                        | firebreak_store::ConnectorHealth::Retrying
-                );
-                ConnectorRow {
-                    name: r.name,
-                    platform: r.platform,
-                    health: r.health.as_str(),
-                    problem,
-                    error: if problem {
-                        r.last_error.unwrap_or_default()
-                    } else {
-                        String::new()
-                    },
-                    delivered: r.delivered,
-                }
-            })
-            .collect(),
-    };
+    let connectors = connector_rows(state)?;
     let mut view = OverviewLive {
         tr,
         connectors,
@@ -1193,6 +1198,11 @@ struct SettingsPage {
     ui_langs: Vec<LangChoice>,
     roles: Vec<&'static str>,
     users: Vec<UserRow>,
+    /// Channels, connectors and notification targets: for managers and admins.
+    show_setup: bool,
+    channels: Vec<(String, String)>,
+    connectors: Vec<ConnectorRow>,
+    targets: Vec<crate::NotifyTarget>,
     flash: Option<String>,
 }
 
@@ -1213,10 +1223,34 @@ pub(crate) async fn settings(
     } else {
         Vec::new()
     };
+    let show_setup = user.role >= Role::Manager;
+    let (channels, connectors) = if show_setup {
+        let st = state.clone();
+        blocking(move || {
+            let channels = st
+                .insights
+                .channels(100)?
+                .into_iter()
+                .map(|(c, last)| (c, short_time(last)))
+                .collect();
+            Ok((channels, connector_rows(&st)?))
+        })
+        .await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let tr = user.tr();
     let page = SettingsPage {
         tr,
         me: Me::of(&user),
+        show_setup,
+        channels,
+        connectors,
+        targets: if show_setup {
+            state.settings.notify_targets.clone()
+        } else {
+            Vec::new()
+        },
         ui_langs: UI_LANGS
             .iter()
             .zip(UI_LANG_NAMES)
