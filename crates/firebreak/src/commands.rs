@@ -773,23 +773,11 @@ async fn serve(
     let local = listener.local_addr()?;
     let (store, cases) = (stores.mentions.clone(), stores.cases.clone());
     let inbox = crate::inbox::open(config, cases)?;
-    let notifier = notifier(config)?;
-    let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
-    if let Some(n) = &notifier {
-        sinks.push(Box::new(n.sink()));
-    }
-    let crisis_room = crate::crisis::open(
-        config,
-        &stores,
-        notifier.as_ref().map(|n| n.handle()),
-        Arc::new(firebreak_respond::sla::SystemClock),
-    )?;
-    if let Some(room) = &crisis_room {
-        sinks.push(Box::new(crate::crisis::CrisisAlerts {
-            room: room.clone(),
-            mentions: store.clone(),
-        }));
-    }
+    let AlertOutputs {
+        notifier,
+        room: crisis_room,
+        mut sinks,
+    } = alert_outputs(config, &stores)?;
     let crisis_clock = crisis_room.clone().map(|r| {
         crate::crisis::spawn_clock(r, std::time::Duration::from_secs(config.inbox.tick_secs))
     });
@@ -861,6 +849,40 @@ async fn serve(
         report.received, report.inserted, report.duplicates, report.failed
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a live node's alerts go.
+pub(crate) struct AlertOutputs {
+    pub notifier: Option<firebreak_connectors::notify::Notifier>,
+    pub room: Option<Arc<firebreak_crisis::CrisisRoom>>,
+    pub sinks: Vec<Box<dyn AlertSink>>,
+}
+
+/// Where a live node's alerts go: the log, the notifiers, and the crisis room when a plan
+/// is loaded (`serve`, and the detector owner of a cluster).
+pub(crate) fn alert_outputs(config: &Config, stores: &Stores) -> Result<AlertOutputs> {
+    let notifier = notifier(config)?;
+    let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
+    if let Some(n) = &notifier {
+        sinks.push(Box::new(n.sink()));
+    }
+    let room = crate::crisis::open(
+        config,
+        stores,
+        notifier.as_ref().map(|n| n.handle()),
+        Arc::new(firebreak_respond::sla::SystemClock),
+    )?;
+    if let Some(room) = &room {
+        sinks.push(Box::new(crate::crisis::CrisisAlerts {
+            room: room.clone(),
+            mentions: stores.mentions.clone(),
+        }));
+    }
+    Ok(AlertOutputs {
+        notifier,
+        room,
+        sinks,
+    })
 }
 
 pub(crate) async fn shutdown_signal() {

@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use firebreak_cluster::detector::{DetectorCounters, DetectorService};
 use firebreak_cluster::worker::WorkerCounters;
 use firebreak_cluster::Publisher;
-use firebreak_pipeline::{AlertSink, Pipeline};
+use firebreak_pipeline::Pipeline;
 use firebreak_store::{ClusterState, DbUrl};
 use tokio::sync::watch;
 
@@ -101,23 +101,11 @@ async fn worker(
         stop_rx.clone(),
     ));
 
-    let notifier = notifier(config)?;
-    let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
-    if let Some(n) = &notifier {
-        sinks.push(Box::new(n.sink()));
-    }
-    let room = crate::crisis::open(
-        config,
-        &stores,
-        notifier.as_ref().map(|n| n.handle()),
-        Arc::new(firebreak_respond::sla::SystemClock),
-    )?;
-    if let Some(room) = &room {
-        sinks.push(Box::new(crate::crisis::CrisisAlerts {
-            room: room.clone(),
-            mentions: stores.mentions.clone(),
-        }));
-    }
+    let crate::commands::AlertOutputs {
+        notifier,
+        room,
+        mut sinks,
+    } = crate::commands::alert_outputs(config, &stores)?;
     if let Some(inbox) = &inbox {
         sinks.push(Box::new(crate::inbox::InboxAlerts(inbox.clone())));
     }
