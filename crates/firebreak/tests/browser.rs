@@ -188,15 +188,24 @@ impl Browser {
         .await;
     }
 
+    /// Clicks `el`; a click the page intercepts for a moment (a live update swapping a
+    /// fragment in, a layout shift) is tried again, up to three times.
     async fn click(&self, el: &str) {
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                &format!("/element/{el}/click"),
-                Some(json!({})),
-            )
-            .await;
-        assert!(v.is_null(), "click: {v}");
+        let mut v = Value::Null;
+        for _ in 0..3 {
+            v = self
+                .cmd(
+                    reqwest::Method::POST,
+                    &format!("/element/{el}/click"),
+                    Some(json!({})),
+                )
+                .await;
+            if v.is_null() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        panic!("click: {v}");
     }
 
     async fn script(&self, js: &str) -> Value {

@@ -219,36 +219,42 @@ pub(crate) async fn report(
             id,
             room.now(),
         )?;
-        Ok(match format.as_str() {
-            "md" | "markdown" => (
-                [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-                pm.markdown(),
-            )
-                .into_response(),
-            "html" => (
-                [
-                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (
-                        header::CONTENT_SECURITY_POLICY,
-                        "default-src 'none'; style-src 'unsafe-inline'",
-                    ),
-                ],
-                pm.html(),
-            )
-                .into_response(),
-            "json" => Json(serde_json::to_value(&pm).unwrap_or(Value::Null)).into_response(),
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "format {other:?}: use md, html or json"
-                )))
-            }
-        })
+        report_response(&pm, &format)
     })
     .await
 }
 
 /// Gathers a crisis's post-mortem: its timeline, its cases and their replies, the channel's
 /// mentions from a day before the onset to the end, and the guardrail events of the window.
+/// The post-mortem as a response: `md` (or `markdown`), `html` (with a CSP that allows no
+/// script) or `json`.
+pub fn report_response(pm: &PostMortem, format: &str) -> Result<Response, ApiError> {
+    Ok(match format {
+        "md" | "markdown" => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            pm.markdown(),
+        )
+            .into_response(),
+        "html" => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'",
+                ),
+            ],
+            pm.html(),
+        )
+            .into_response(),
+        "json" => Json(serde_json::to_value(pm).unwrap_or(Value::Null)).into_response(),
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "format {other:?}: use md, html or json"
+            )))
+        }
+    })
+}
+
 pub fn post_mortem(
     crises: &dyn firebreak_crisis::CrisisStore,
     mentions: &dyn MentionStore,

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{DateTime, Utc};
@@ -482,7 +481,7 @@ pub(crate) async fn report(
     let room = room(&state)?;
     let mentions = state.app.store.clone();
     let cases = state.cases.clone();
-    let markdown = q.get("format").is_some_and(|f| f == "md");
+    let format = q.get("format").cloned().unwrap_or_else(|| "html".into());
     blocking(move || {
         let pm = firebreak_server::crises::post_mortem(
             room.store().as_ref(),
@@ -491,25 +490,7 @@ pub(crate) async fn report(
             id,
             room.now(),
         )?;
-        Ok(if markdown {
-            (
-                [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-                pm.markdown(),
-            )
-                .into_response()
-        } else {
-            (
-                [
-                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (
-                        header::CONTENT_SECURITY_POLICY,
-                        "default-src 'none'; style-src 'unsafe-inline'",
-                    ),
-                ],
-                pm.html(),
-            )
-                .into_response()
-        })
+        Ok(firebreak_server::crises::report_response(&pm, &format)?)
     })
     .await
 }
