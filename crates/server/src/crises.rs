@@ -76,13 +76,7 @@ pub(crate) async fn get_one(
     let room = room(&state)?;
     let (mentions, cases) = stores(&state)?;
     run(move || {
-        let pm = post_mortem(
-            room.store().as_ref(),
-            mentions.as_ref(),
-            cases.as_ref(),
-            id,
-            room.now(),
-        )?;
+        let pm = room_post_mortem(&room, mentions.as_ref(), cases.as_ref(), id)?;
         Ok(Json(json!({
             "crisis": pm.crisis,
             "events": pm.events,
@@ -212,13 +206,7 @@ pub(crate) async fn report(
     let (mentions, cases) = stores(&state)?;
     let format = p.format.unwrap_or_else(|| "html".into());
     run(move || {
-        let pm = post_mortem(
-            room.store().as_ref(),
-            mentions.as_ref(),
-            cases.as_ref(),
-            id,
-            room.now(),
-        )?;
+        let pm = room_post_mortem(&room, mentions.as_ref(), cases.as_ref(), id)?;
         report_response(&pm, &format)
     })
     .await
@@ -253,6 +241,16 @@ pub fn report_response(pm: &PostMortem, format: &str) -> Result<Response, ApiErr
             )))
         }
     })
+}
+
+/// The post-mortem of crisis `id` of `room`, as of the room's clock.
+pub fn room_post_mortem(
+    room: &CrisisRoom,
+    mentions: &dyn MentionStore,
+    cases: &dyn CaseStore,
+    id: CrisisId,
+) -> Result<PostMortem, ApiError> {
+    post_mortem(room.store().as_ref(), mentions, cases, id, room.now())
 }
 
 pub fn post_mortem(

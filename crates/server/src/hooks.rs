@@ -43,15 +43,7 @@ pub(crate) async fn receive(
             "no hook named {name:?}; add a [[hooks]] entry with name = {name:?} to firebreak.toml"
         ))
     })?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge {
-                limit: state.settings.max_body_bytes,
-            }
-        } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    })?;
+    let body = crate::ingest::read_body(&state, body)?;
     let signature = headers
         .get(hook.signature_header.as_str())
         .and_then(|v| v.to_str().ok());

@@ -103,6 +103,22 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
     }
 }
 
+/// The request body, or the error that says why there is none (too large, cut off).
+pub(crate) fn read_body(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: state.settings.max_body_bytes,
+            }
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })
+}
+
 /// Sends `mentions` into the pipeline and waits for their commit (nothing to do for none).
 pub(crate) async fn commit(
     state: &AppState,
@@ -128,15 +144,7 @@ pub(crate) async fn post_mentions(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<IngestReply>), ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge {
-                limit: state.settings.max_body_bytes,
-            }
-        } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    })?;
+    let body = read_body(&state, body)?;
     if let Some(secret) = &state.settings.ingest_secret {
         verify(secret, &headers, &body)?;
     }

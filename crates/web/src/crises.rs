@@ -194,12 +194,11 @@ pub(crate) async fn room_page(
     let tr = user.tr();
     let me = Me::of(&user);
     let page = blocking(move || {
-        let pm = firebreak_server::crises::post_mortem(
-            room.store().as_ref(),
+        let pm = firebreak_server::crises::room_post_mortem(
+            &room,
             mentions.as_ref(),
             cases.as_ref(),
             id,
-            room.now(),
         )?;
         let c = &pm.crisis;
         let m = &pm.metrics;
@@ -483,12 +482,11 @@ pub(crate) async fn report(
     let cases = state.cases.clone();
     let format = q.get("format").cloned().unwrap_or_else(|| "html".into());
     blocking(move || {
-        let pm = firebreak_server::crises::post_mortem(
-            room.store().as_ref(),
+        let pm = firebreak_server::crises::room_post_mortem(
+            &room,
             mentions.as_ref(),
             cases.as_ref(),
             id,
-            room.now(),
         )?;
         Ok(firebreak_server::crises::report_response(&pm, &format)?)
     })
