@@ -306,6 +306,7 @@ async fn alert_latency(env: &Env, rate: u64) -> (usize, f64, f64) {
         state: run.store.clone() as Arc<dyn ClusterState>,
         detectors: Arc::new(firebreak_detect::default_detectors),
         sinks: vec![Box::new(AlertTimes(emitted.clone()))],
+        confirmations: None,
         counters: counters.clone(),
     };
     let det = tokio::spawn(detector::run(client, service, stop_rx.clone()));

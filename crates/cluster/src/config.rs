@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct ClusterConfig {
     /// `nats://HOST:PORT` (several servers: comma-separated).
     pub nats_url: String,
-    /// This node's name in logs, `alerts_notified` and `pg_stat_activity` (default: the host name).
+    /// This node's name in logs, the alert log and `pg_stat_activity` (default: the host name).
     pub node: String,
     /// The JetStream stream of raw mentions.
     pub stream: String,
@@ -35,6 +35,10 @@ pub struct ClusterConfig {
     pub detector_replay_hours: u64,
     /// Seconds between a standby node's attempts to take the detector lease.
     pub lease_retry_secs: u64,
+    /// Core NATS subjects `<live_subject>.mentions` and `<live_subject>.alert`: workers
+    /// announce committed mentions and emitted alerts, web nodes push them to browsers.
+    /// Not stored by JetStream (only live browsers need them).
+    pub live_subject: String,
 }
 
 impl Default for ClusterConfig {
@@ -54,6 +58,7 @@ impl Default for ClusterConfig {
             replicas: 1,
             detector_replay_hours: 48,
             lease_retry_secs: 1,
+            live_subject: "firebreak-live".into(),
         }
     }
 }
@@ -99,6 +104,16 @@ impl ClusterConfig {
                 "cluster.subject_prefix",
                 format!("{:?} is not one subject token", self.subject_prefix),
                 "use letters, digits, - and _ (default mentions)",
+            ));
+        }
+        if !is_name(&self.live_subject) || self.live_subject == self.subject_prefix {
+            return Err((
+                "cluster.live_subject",
+                format!(
+                    "{:?} is not one subject token apart from subject_prefix",
+                    self.live_subject
+                ),
+                "use letters, digits, - and _, other than subject_prefix (default firebreak-live)",
             ));
         }
         if self.node.trim().is_empty() {

@@ -11,12 +11,19 @@
 //! time, so the new owner raises the alerts the old one would have raised, with the
 //! same ids.
 //!
-//! Every alert is claimed in `alerts_notified` (alert id, severity, raised_at) before it
-//! reaches the outputs; only the node whose insert took emits it. An owner that dies
-//! after emitting but before saving its position leaves a batch that its successor
-//! processes again: the claims make those alerts no-ops.
+//! Every alert emission is claimed in the alert log (`alerts`: alert id, severity,
+//! raised_at, and the alert itself) before it reaches the outputs; only the node whose
+//! insert took emits it. An owner that dies after emitting but before saving its position
+//! leaves a batch that its successor processes again: the claims make those alerts no-ops.
+//!
+//! The log is also the notification **outbox**: an emission stays undelivered until the
+//! outputs have finished with it (with a notifier, when every target has sent it or given
+//! up: [`DetectorService::confirmations`]). A new owner first re-sends every undelivered
+//! emission, with the same idempotency key ([`firebreak_core::Alert::emission_key`]), so
+//! an owner killed between its claim and its send loses no notification; one killed
+//! between the send and the confirmation causes a repeat that carries the same key.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,7 +33,7 @@ use firebreak_core::{Alert, Mention, MentionId};
 use firebreak_pipeline::{AlertSink, Detector};
 use firebreak_store::{AdvisoryLease, ClusterState, StoreError};
 use futures_util::StreamExt;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::{ClusterConfig, ClusterError};
 
@@ -38,6 +45,32 @@ const WAIT_STORED: Duration = Duration::from_secs(120);
 
 /// Ids remembered to skip a mention published twice (beyond JetStream's duplicate window).
 const SEEN_IDS: usize = 1_000_000;
+
+/// Most undelivered emissions a new owner re-sends at once.
+const REDELIVER_BATCH: usize = 1_000;
+
+/// Confirmations from the notifier: (emission key, outcome) once every target that
+/// accepts a notification has sent it or given up.
+pub type Confirmations = mpsc::UnboundedReceiver<(String, String)>;
+
+/// Test hooks that kill the process at the worst moments of the outbox
+/// (`FIREBREAK_FAILPOINT`): `abort-after-claim` (the first crisis alert claimed, before
+/// any output sees it) and `abort-after-send` (the first crisis alert sent, before its
+/// delivery is recorded). Used by the fault tests; unset in production.
+fn failpoint(name: &str) -> bool {
+    static POINT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    POINT
+        .get_or_init(|| std::env::var("FIREBREAK_FAILPOINT").ok())
+        .as_deref()
+        == Some(name)
+}
+
+fn crash_at(name: &str) {
+    if failpoint(name) {
+        eprintln!("FIREBREAK_FAILPOINT={name}: aborting");
+        std::process::abort();
+    }
+}
 
 /// Makes a fresh set of detectors (on each takeover).
 pub type DetectorFactory = Arc<dyn Fn() -> Vec<Box<dyn Detector>> + Send + Sync>;
@@ -57,6 +90,10 @@ pub struct DetectorCounters {
     pub emitted: AtomicU64,
     /// Alerts raised live that another owner had already claimed.
     pub already_claimed: AtomicU64,
+    /// Undelivered emissions (claimed by an earlier owner) re-sent on a takeover.
+    pub redelivered: AtomicU64,
+    /// Emissions whose delivery was confirmed (recorded in the log).
+    pub delivered: AtomicU64,
     /// Mentions skipped because they were never committed within the wait.
     pub not_stored: AtomicU64,
     /// The last stream sequence processed.
@@ -72,8 +109,15 @@ pub struct DetectorService {
     pub detectors: DetectorFactory,
     /// This node's outputs (notifiers, crisis room, log). Only claimed alerts reach them.
     pub sinks: Vec<Box<dyn AlertSink>>,
+    /// The notifier's confirmations, when the outputs include one: an emission is
+    /// recorded as delivered when its confirmation arrives. Without, it is recorded when
+    /// every output has taken it.
+    pub confirmations: Option<Confirmations>,
     pub counters: Arc<DetectorCounters>,
 }
+
+/// Emissions handed to the notifier and not yet confirmed, by emission key.
+type Pending = Arc<Mutex<HashMap<String, Alert>>>;
 
 struct Engine {
     detectors: Vec<Box<dyn Detector>>,
@@ -99,6 +143,8 @@ impl Engine {
 /// Outputs and state that outlive a lease.
 struct Outputs {
     sinks: Vec<Box<dyn AlertSink>>,
+    /// `Some` when delivery is confirmed by the notifier.
+    pending: Option<Pending>,
 }
 
 /// Runs the service until `stop`: stand by, take the lease when it is free, detect
@@ -114,11 +160,22 @@ pub async fn run(
         state,
         detectors,
         sinks,
+        confirmations,
         counters,
     } = service;
     let js = jetstream::new(client);
     let stream = crate::ensure_stream(&js, &config).await?;
-    let mut outputs = Some(Outputs { sinks });
+    let pending = confirmations.map(|rx| {
+        let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
+        tokio::spawn(record_deliveries(
+            rx,
+            pending.clone(),
+            state.clone(),
+            counters.clone(),
+        ));
+        pending
+    });
+    let mut outputs = Some(Outputs { sinks, pending });
     let app_name = format!("firebreak-detector {}", config.node);
     while !*stop.borrow() {
         let url = postgres_url.clone();
@@ -184,6 +241,20 @@ async fn own(
     let st = state.clone();
     let pn = position_name.clone();
     let saved = blocking(move || st.detector_position(&pn)).await?;
+    // The outbox first: what an earlier owner claimed but could not confirm as sent.
+    let Some(mut outs) = outputs.take() else {
+        return Err(ClusterError::Join("detector outputs missing".into()));
+    };
+    let st = state.clone();
+    let c = counters.clone();
+    let (outs, result) = tokio::task::spawn_blocking(move || {
+        let r = redeliver(&mut outs, st.as_ref(), &c);
+        (outs, r)
+    })
+    .await
+    .map_err(|e| ClusterError::Join(e.to_string()))?;
+    *outputs = Some(outs);
+    result?;
     let start = time::OffsetDateTime::now_utc()
         - time::Duration::hours(i64::try_from(config.detector_replay_hours).unwrap_or(48));
     let consumer = stream
@@ -396,25 +467,136 @@ fn step(
         }
     }
     for alert in &live_alerts {
-        let claimed =
-            retry(|| state.claim_alert(&alert.id, alert.severity, alert.raised_at, node))?;
+        let claimed = retry(|| state.claim_alert(alert, node, chrono::Utc::now()))?;
         if !claimed {
             counters.already_claimed.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        counters.emitted.fetch_add(1, Ordering::Relaxed);
-        for sink in outputs.sinks.iter_mut() {
-            if let Err(e) = sink.emit(alert) {
-                tracing::error!(alert = %alert.id, error = %e, "alert output failed");
-            }
+        if alert.crisis {
+            crash_at("abort-after-claim");
         }
+        counters.emitted.fetch_add(1, Ordering::Relaxed);
+        deliver(outputs, state, counters, alert)?;
     }
     if !live_alerts.is_empty() {
-        for sink in outputs.sinks.iter_mut() {
-            if let Err(e) = sink.flush() {
-                tracing::error!(error = %e, "flushing alert outputs failed");
-            }
-        }
+        flush(outputs);
     }
     Ok(())
+}
+
+/// Hands one claimed emission to every output. With a notifier, it waits in `pending`
+/// for the notifier's confirmation; without, it is recorded as delivered now.
+fn deliver(
+    outputs: &mut Outputs,
+    state: &dyn ClusterState,
+    counters: &DetectorCounters,
+    alert: &Alert,
+) -> Result<(), StoreError> {
+    if let Some(pending) = &outputs.pending {
+        pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(alert.emission_key(), alert.clone());
+    }
+    let mut failed = Vec::new();
+    for sink in outputs.sinks.iter_mut() {
+        if let Err(e) = sink.emit(alert) {
+            tracing::error!(alert = %alert.id, error = %e, "alert output failed");
+            failed.push(e.to_string());
+        }
+    }
+    if outputs.pending.is_none() {
+        let outcome = if failed.is_empty() {
+            "handed to the outputs".to_owned()
+        } else {
+            format!("outputs failed: {}", failed.join("; "))
+        };
+        retry(|| state.mark_alert_delivered(alert, &outcome, chrono::Utc::now()))?;
+        counters.delivered.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+fn flush(outputs: &mut Outputs) {
+    for sink in outputs.sinks.iter_mut() {
+        if let Err(e) = sink.flush() {
+            tracing::error!(error = %e, "flushing alert outputs failed");
+        }
+    }
+}
+
+/// A new owner re-sends the emissions that an earlier owner claimed but whose delivery
+/// was never confirmed (it died in between), oldest first, with their original keys.
+fn redeliver(
+    outputs: &mut Outputs,
+    state: &dyn ClusterState,
+    counters: &DetectorCounters,
+) -> Result<(), StoreError> {
+    let waiting: HashSet<String> = outputs
+        .pending
+        .as_ref()
+        .map(|p| {
+            p.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .keys()
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let undelivered = retry(|| state.undelivered_alerts(REDELIVER_BATCH))?;
+    let mut sent = 0;
+    for record in undelivered {
+        // This node's own sends still in flight (a lease lost and retaken) are not re-sent.
+        if waiting.contains(&record.alert.emission_key()) {
+            continue;
+        }
+        tracing::warn!(
+            alert = %record.alert.id,
+            severity = record.alert.severity,
+            claimed_by = %record.node,
+            "re-sending an alert whose delivery was never confirmed"
+        );
+        deliver(outputs, state, counters, &record.alert)?;
+        counters.redelivered.fetch_add(1, Ordering::Relaxed);
+        sent += 1;
+    }
+    if sent > 0 {
+        flush(outputs);
+    }
+    Ok(())
+}
+
+/// Records each confirmed emission as delivered in the alert log.
+async fn record_deliveries(
+    mut confirmations: Confirmations,
+    pending: Pending,
+    state: Arc<dyn ClusterState>,
+    counters: Arc<DetectorCounters>,
+) {
+    while let Some((key, outcome)) = confirmations.recv().await {
+        let alert = pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        // Other notifications (escalation pages, SLA reminders) are not alerts.
+        let Some(alert) = alert else { continue };
+        if alert.crisis {
+            crash_at("abort-after-send");
+        }
+        let st = state.clone();
+        let at = chrono::Utc::now();
+        let marked = tokio::task::spawn_blocking(move || {
+            retry(|| st.mark_alert_delivered(&alert, &outcome, at))
+        })
+        .await;
+        match marked {
+            Ok(Ok(())) => {
+                counters.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(Err(e)) => {
+                tracing::error!(key = %key, error = %e, "cannot record a delivered alert; a later owner may send it again")
+            }
+            Err(e) => tracing::error!(error = %e, "recording a delivery failed"),
+        }
+    }
 }

@@ -8,7 +8,7 @@
 //!                                        ▼
 //!                          the detector owner (one node at a time: PostgreSQL advisory lock)
 //!                          reads each mention's stored version, runs the detectors,
-//!                          claims each alert in `alerts_notified` before emitting it
+//!                          claims each alert in the alert log before emitting it
 //! ```
 //!
 //! * [`Publisher`]: what ingest nodes send is published with the mention id as
@@ -23,11 +23,15 @@
 //!   PostgreSQL advisory lock. The owner reads the stream in order and records how far
 //!   it got (`detector_positions`); a new owner replays the window before that position
 //!   without emitting, so it resumes with the same state, then goes on live. Each alert
-//!   emission is claimed in `alerts_notified` before it reaches the outputs (notifiers,
-//!   crisis room): emitted at most once in the cluster.
+//!   emission is claimed in the alert log (`alerts`) before it reaches the outputs
+//!   (notifiers, crisis room): emitted by one node; the log is also the outbox a new
+//!   owner re-sends unconfirmed notifications from (same idempotency key).
+//! * [`live`]: workers announce committed mentions and alerts on core NATS subjects, so
+//!   the stateless web nodes can push live updates to browsers.
 
 pub mod config;
 pub mod detector;
+pub mod live;
 pub mod publisher;
 pub mod subject;
 pub mod worker;

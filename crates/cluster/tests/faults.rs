@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use firebreak_cluster::Publisher;
-use firebreak_store::ClusterState;
+use firebreak_store::{AlertLog, ClusterState};
 use support::*;
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -255,8 +255,10 @@ async fn the_detector_owner_fails_over_and_every_alert_is_emitted_once() {
         "the new owner rebuilt its state and then emitted (first emitted {emitted_by_first})"
     );
     let store = cluster.store.clone();
-    let claimed = blocking(move || store.claimed_alerts())
-        .await
-        .expect("claims");
+    let claimed = blocking(move || store.alert_log()).await.expect("claims");
     assert_eq!(claimed.len(), emitted.len());
+    assert!(
+        claimed.iter().all(|r| r.delivered_at.is_some()),
+        "every emission handed to the outputs is recorded as delivered"
+    );
 }

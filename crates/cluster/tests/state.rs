@@ -15,30 +15,6 @@ fn with_cluster(name: &str, f: impl FnOnce(&Cluster)) {
 }
 
 #[test]
-fn an_alert_emission_is_claimed_by_one_node_only() {
-    with_cluster("claims", |c| {
-        let at = firebreak_testkit::t0();
-        let s = c.store.as_ref();
-        assert!(s
-            .claim_alert("@velora:crisis:1", 2, at, "a")
-            .expect("claim"));
-        assert!(!s
-            .claim_alert("@velora:crisis:1", 2, at, "b")
-            .expect("claim"));
-        // A rise in severity is a new emission of the same incident.
-        assert!(s
-            .claim_alert("@velora:crisis:1", 3, at, "b")
-            .expect("claim"));
-        let claimed = s.claimed_alerts().expect("claims");
-        let who: Vec<(u8, &str)> = claimed
-            .iter()
-            .map(|c| (c.severity, c.node.as_str()))
-            .collect();
-        assert_eq!(who, [(2, "a"), (3, "b")]);
-    });
-}
-
-#[test]
 fn the_detector_position_only_moves_forward() {
     with_cluster("positions", |c| {
         let s = c.store.as_ref();

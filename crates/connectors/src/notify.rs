@@ -9,7 +9,7 @@
 //! Sends run on their own tasks, never in the pipeline's path. A failed send is retried with
 //! exponential backoff while the failure is transient (network, 429, 5xx, SMTP 4xx); a
 //! permanent one (other 4xx, SMTP 5xx) is logged and counted. Every notification carries an
-//! idempotency key (alert id and severity): the webhook sends it as `Idempotency-Key`, Matrix
+//! idempotency key (`Alert::emission_key`: alert id, severity, raising time): the webhook sends it as `Idempotency-Key`, Matrix
 //! uses it as the transaction id, so a retried send is not shown twice. Secrets come from the
 //! environment or a file and are never logged.
 
@@ -63,7 +63,7 @@ impl Notification {
             a.evidence.len()
         ));
         Notification {
-            key: format!("{}#sev{}", a.id, a.severity),
+            key: a.emission_key(),
             subject,
             text,
             severity: a.severity,
@@ -638,9 +638,54 @@ pub struct Notifier {
 /// At most this many sends in flight at once.
 const IN_FLIGHT: usize = 16;
 
+/// Told when the notifier has finished with a notification: every target that accepts
+/// it has sent it or given up. Arguments: the notification's key, and the outcome
+/// (`sent`, `no target`, or `failed: <targets>`).
+pub type OnDone = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
+/// Counts a notification's targets down and reports its outcome when the last finishes.
+struct Tally {
+    key: String,
+    remaining: usize,
+    failed: Vec<String>,
+    on_done: OnDone,
+}
+
+impl Tally {
+    fn finish(&mut self, target: &str, ok: bool) {
+        if !ok {
+            self.failed.push(target.to_owned());
+        }
+        self.remaining = self.remaining.saturating_sub(1);
+        if self.remaining == 0 {
+            let outcome = if self.failed.is_empty() {
+                "sent".to_owned()
+            } else {
+                format!("failed: {}", self.failed.join(", "))
+            };
+            (self.on_done)(&self.key, &outcome);
+        }
+    }
+}
+
 impl Notifier {
     /// Starts serving `targets` on the current Tokio runtime.
     pub fn start(targets: Vec<Target>, policy: RetryPolicy) -> Notifier {
+        Notifier::start_inner(targets, policy, None)
+    }
+
+    /// Like [`Notifier::start`], and calls `on_done` once per notification when every
+    /// target that accepts it has sent it or given up (a cluster marks the alert
+    /// delivered in its outbox then).
+    pub fn start_with_receipts(
+        targets: Vec<Target>,
+        policy: RetryPolicy,
+        on_done: OnDone,
+    ) -> Notifier {
+        Notifier::start_inner(targets, policy, Some(on_done))
+    }
+
+    fn start_inner(targets: Vec<Target>, policy: RetryPolicy, on_done: Option<OnDone>) -> Notifier {
         let (tx, mut rx) = mpsc::channel::<Notification>(1024);
         let stats = Arc::new(NotifyStats::default());
         let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
@@ -650,13 +695,35 @@ impl Notifier {
             let mut sends = tokio::task::JoinSet::new();
             while let Some(n) = rx.recv().await {
                 let n = Arc::new(n);
-                for t in targets.iter().filter(|t| t.accepts(&n)) {
+                let accepting: Vec<&Arc<Target>> =
+                    targets.iter().filter(|t| t.accepts(&n)).collect();
+                let tally = on_done.as_ref().map(|f| {
+                    Arc::new(std::sync::Mutex::new(Tally {
+                        key: n.key.clone(),
+                        remaining: accepting.len(),
+                        failed: Vec::new(),
+                        on_done: f.clone(),
+                    }))
+                });
+                if accepting.is_empty() {
+                    if let Some(f) = &on_done {
+                        f(&n.key, "no target");
+                    }
+                }
+                for t in accepting {
                     let Ok(permit) = permits.clone().acquire_owned().await else {
                         break;
                     };
                     let (t, n, s) = (t.clone(), n.clone(), task_stats.clone());
+                    let tally = tally.clone();
                     sends.spawn(async move {
-                        let _ = send_with_retry(t, n, policy, s).await;
+                        let ok = send_with_retry(t.clone(), n, policy, s).await.is_ok();
+                        if let Some(tally) = tally {
+                            tally
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .finish(&t.name, ok);
+                        }
                         drop(permit);
                     });
                 }

@@ -66,4 +66,17 @@ impl Alert {
         // Serialising plain strings, numbers and vectors cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// The key of this emission of the alert: the same incident at the same severity,
+    /// raised by the same mention. Notifiers send it as the idempotency key, so a
+    /// receiver can drop a repeat (a cluster re-sends an emission whose delivery was not
+    /// confirmed), while a later re-notification at the same severity is a new key.
+    pub fn emission_key(&self) -> String {
+        format!(
+            "{}#sev{}@{}",
+            self.id,
+            self.severity,
+            self.raised_at.timestamp_millis()
+        )
+    }
 }

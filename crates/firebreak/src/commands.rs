@@ -349,12 +349,23 @@ pub async fn open_store(url: String) -> Result<Arc<dyn MentionStore>> {
 
 /// The notifier for `[notify]`, when targets are configured.
 pub fn notifier(config: &Config) -> Result<Option<firebreak_connectors::notify::Notifier>> {
+    notifier_with(config, None)
+}
+
+/// The notifier, calling `on_done` when it has finished with each notification.
+pub fn notifier_with(
+    config: &Config,
+    on_done: Option<firebreak_connectors::notify::OnDone>,
+) -> Result<Option<firebreak_connectors::notify::Notifier>> {
     use firebreak_connectors::notify::{build_targets, Notifier, RetryPolicy};
     if config.notify.targets.is_empty() {
         return Ok(None);
     }
     let targets = build_targets(&config.notify.targets).context("[notify] targets")?;
-    Ok(Some(Notifier::start(targets, RetryPolicy::default())))
+    Ok(Some(match on_done {
+        Some(f) => Notifier::start_with_receipts(targets, RetryPolicy::default(), f),
+        None => Notifier::start(targets, RetryPolicy::default()),
+    }))
 }
 
 /// One database through each of its interfaces: mentions, cases, crises.
@@ -510,6 +521,10 @@ async fn replay(
             .with_context(|| format!("cannot create the alerts file {}", path.display()))?;
         sinks = vec![Box::new(JsonlAlertSink::new(std::io::BufWriter::new(out)))];
     }
+    sinks.insert(
+        0,
+        Box::new(crate::detection::StoredAlerts::new(stores.alerts.clone())),
+    );
     let notifier = notifier(config)?;
     if let Some(n) = &notifier {
         sinks.push(Box::new(n.sink()));
@@ -681,7 +696,10 @@ async fn demo(
     for m in mentions.iter_mut() {
         m.created_at += shift;
     }
-    let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
+    let mut sinks: Vec<Box<dyn AlertSink>> = vec![
+        Box::new(crate::detection::StoredAlerts::new(stores.alerts.clone())),
+        Box::new(crate::detection::LogAlerts),
+    ];
     if let Some(room) = &room {
         sinks.push(Box::new(crate::crisis::CrisisAlerts {
             room: room.clone(),
@@ -777,7 +795,12 @@ async fn serve(
         notifier,
         room: crisis_room,
         mut sinks,
-    } = alert_outputs(config, &stores)?;
+    } = alert_outputs(config, &stores, None)?;
+    // The alert log first: the overview lists alerts from it, also after a restart.
+    sinks.insert(
+        0,
+        Box::new(crate::detection::StoredAlerts::new(stores.alerts.clone())),
+    );
     let crisis_clock = crisis_room.clone().map(|r| {
         crate::crisis::spawn_clock(r, std::time::Duration::from_secs(config.inbox.tick_secs))
     });
@@ -812,6 +835,7 @@ async fn serve(
         cases: stores.cases.clone(),
         users: stores.users.clone(),
         insights: stores.insights.clone(),
+        alerts: stores.alerts.clone(),
         live: live.clone(),
         settings: Arc::new(config.web_settings()),
     };
@@ -860,8 +884,12 @@ pub(crate) struct AlertOutputs {
 
 /// Where a live node's alerts go: the log, the notifiers, and the crisis room when a plan
 /// is loaded (`serve`, and the detector owner of a cluster).
-pub(crate) fn alert_outputs(config: &Config, stores: &Stores) -> Result<AlertOutputs> {
-    let notifier = notifier(config)?;
+pub(crate) fn alert_outputs(
+    config: &Config,
+    stores: &Stores,
+    on_done: Option<firebreak_connectors::notify::OnDone>,
+) -> Result<AlertOutputs> {
+    let notifier = notifier_with(config, on_done)?;
     let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(crate::detection::LogAlerts)];
     if let Some(n) = &notifier {
         sinks.push(Box::new(n.sink()));

@@ -10,7 +10,36 @@ use firebreak_core::Alert;
 use firebreak_detect::{nab, scenarios, series};
 use firebreak_pipeline::AlertSink;
 
-/// Logs every alert the live server raises (the alert store arrives with the web app).
+/// Records every alert in the store's alert log (what the overview lists). On one node
+/// the outputs run in the same process and the same order, so an emission is recorded as
+/// delivered at once; a cluster's detector owner claims and confirms its own (the outbox).
+pub struct StoredAlerts {
+    log: std::sync::Arc<dyn firebreak_store::AlertLog>,
+}
+
+impl StoredAlerts {
+    pub fn new(log: std::sync::Arc<dyn firebreak_store::AlertLog>) -> StoredAlerts {
+        StoredAlerts { log }
+    }
+}
+
+impl AlertSink for StoredAlerts {
+    fn emit(&mut self, alert: &Alert) -> std::io::Result<()> {
+        let now = chrono::Utc::now();
+        let fresh = self
+            .log
+            .claim_alert(alert, "local", now)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        if fresh {
+            self.log
+                .mark_alert_delivered(alert, "local", now)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Logs every alert the live server raises.
 pub struct LogAlerts;
 
 impl AlertSink for LogAlerts {

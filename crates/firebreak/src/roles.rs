@@ -88,7 +88,10 @@ async fn worker(
     let inbox = crate::inbox::open(config, stores.cases.clone())?;
     // Analysis, the idempotent store writer and the inbox; the crisis detectors run in
     // the detector service below, on one node at a time.
-    let parts = components(config, stores.mentions.clone(), Vec::new(), inbox.clone())?;
+    let mut parts = components(config, stores.mentions.clone(), Vec::new(), inbox.clone())?;
+    // Web nodes learn about committed mentions and emitted alerts from the workers.
+    let announcer = firebreak_cluster::live::Announcer::start(client.clone(), cluster);
+    parts.detectors.push(announcer.detector());
     let pipeline = Pipeline::start(config.pipeline(), parts);
     let (stop, stop_rx) = watch::channel(false);
 
@@ -101,11 +104,20 @@ async fn worker(
         stop_rx.clone(),
     ));
 
+    // The notifier confirms each alert it has finished with; the detector service then
+    // records it as delivered in the alert log (the outbox a new owner re-sends from).
+    let (confirm, confirmations) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+    let on_done: firebreak_connectors::notify::OnDone =
+        Arc::new(move |key: &str, outcome: &str| {
+            let _ = confirm.send((key.to_owned(), outcome.to_owned()));
+        });
     let crate::commands::AlertOutputs {
         notifier,
         room,
         mut sinks,
-    } = crate::commands::alert_outputs(config, &stores)?;
+    } = crate::commands::alert_outputs(config, &stores, Some(on_done))?;
+    let confirmations = notifier.as_ref().map(|_| confirmations);
+    sinks.push(announcer.sink());
     if let Some(inbox) = &inbox {
         sinks.push(Box::new(crate::inbox::InboxAlerts(inbox.clone())));
     }
@@ -124,6 +136,7 @@ async fn worker(
             state,
             detectors: Arc::new(firebreak_detect::default_detectors),
             sinks,
+            confirmations,
             counters: detector_counters.clone(),
         },
         stop_rx,
@@ -216,7 +229,7 @@ async fn front(
         .await
         .map_err(|e| anyhow!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr()?;
-    let publisher = Publisher::start(client, &config.cluster)
+    let publisher = Publisher::start(client.clone(), &config.cluster)
         .await
         .context("cannot reach JetStream")?;
     let sources = if role == Role::Ingest {
@@ -257,12 +270,27 @@ async fn front(
         connectors: Some(stores.connectors.clone()),
     };
     let live = firebreak_web::LiveFeed::new();
+    if web {
+        // No pipeline here: the workers announce what they commit and raise.
+        let (client, cluster, feed) = (client.clone(), config.cluster.clone(), live.clone());
+        tokio::spawn(async move {
+            let heard = firebreak_cluster::live::listen(client, &cluster, move |h| match h {
+                firebreak_cluster::live::Heard::Mentions(n) => feed.mentions_arrived(n),
+                firebreak_cluster::live::Heard::Alert(a) => feed.push_alert(&a),
+            })
+            .await;
+            if let Err(e) = heard {
+                tracing::warn!(error = %e, "live updates from the workers stopped");
+            }
+        });
+    }
     let app = if web {
         let w = firebreak_web::WebState {
             app: state.clone(),
             cases: stores.cases.clone(),
             users: stores.users.clone(),
             insights: stores.insights.clone(),
+            alerts: stores.alerts.clone(),
             live: live.clone(),
             settings: Arc::new(config.web_settings()),
         };

@@ -2,8 +2,10 @@
 //! ingest node and two worker nodes of this binary. A worker that owns the detectors is
 //! killed with SIGKILL in the middle of the demo crisis; the other takes over both its
 //! messages and the detectors. Afterwards every mention is stored once, and the alerts
-//! emitted (claimed in `alerts_notified`) and the webhooks received are exactly those of
-//! one uninterrupted single node replaying the same stream.
+//! emitted (claimed in the alert log, `alerts`) and the webhooks received are exactly
+//! those of one uninterrupted single node replaying the same stream. Two more runs kill
+//! the owner at the worst moments of the notification outbox (`FIREBREAK_FAILPOINT`):
+//! right after it claimed a crisis alert, and right after it sent one.
 //! Skipped when nats-server or PostgreSQL is not installed, unless
 //! FIREBREAK_REQUIRE_NATS=1 / FIREBREAK_REQUIRE_POSTGRES=1.
 
@@ -33,7 +35,16 @@ struct Node {
 
 impl Node {
     fn start(dir: &Path, name: &str, args: &[&str]) -> Node {
-        let mut child = firebreak(dir)
+        Node::start_with(dir, name, args, None)
+    }
+
+    /// A node that aborts itself at `failpoint` (see the cluster's detector service).
+    fn start_with(dir: &Path, name: &str, args: &[&str], failpoint: Option<&str>) -> Node {
+        let mut cmd = firebreak(dir);
+        if let Some(f) = failpoint {
+            cmd.env("FIREBREAK_FAILPOINT", f);
+        }
+        let mut child = cmd
             .args(args)
             .env("FIREBREAK_CLUSTER_NODE", name)
             .stdout(Stdio::piped())
@@ -51,6 +62,11 @@ impl Node {
 
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Whether the process has ended by itself.
+    fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     /// SIGKILL: no shutdown, no acknowledgement, no flush.
@@ -161,6 +177,20 @@ fn detector_owner(url: &str) -> Option<String> {
 
 type Key = (String, i64, String);
 
+/// The alert log's emissions: (id, severity, raised_at) and whether each was delivered.
+fn logged(url: &str) -> Vec<(Key, bool)> {
+    query(
+        url,
+        "SELECT alert_id, severity, raised_at, delivered_at IS NOT NULL FROM alerts",
+    )
+    .iter()
+    .map(|r| {
+        let at = chrono::DateTime::from_timestamp_millis(r.get::<_, i64>(2)).unwrap_or_default();
+        ((r.get(0), r.get::<_, i64>(1), at.to_rfc3339()), r.get(3))
+    })
+    .collect()
+}
+
 fn alert_key(v: &serde_json::Value) -> Key {
     let raised = v["raised_at"].as_str().unwrap_or_default();
     let raised = chrono::DateTime::parse_from_rfc3339(raised)
@@ -254,16 +284,10 @@ fn a_killed_worker_owning_the_detectors_loses_and_duplicates_nothing() {
         ) >= (half * 50) as i64
     });
     eventually("the notifications claimed so far were sent", || {
-        let crisis_claimed = query(
-            &db,
-            "SELECT alert_id, severity, raised_at FROM alerts_notified",
-        )
-        .iter()
-        .filter(|r| {
-            let at: chrono::DateTime<chrono::Utc> = r.get(2);
-            expected_crisis.contains(&(r.get(0), i64::from(r.get::<_, i16>(1)), at.to_rfc3339()))
-        })
-        .count();
+        let crisis_claimed = logged(&db)
+            .into_iter()
+            .filter(|(k, _)| expected_crisis.contains(k))
+            .count();
         seen.lock().expect("lock").len() == crisis_claimed
     });
     let _ = w1.pid();
@@ -302,17 +326,13 @@ fn a_killed_worker_owning_the_detectors_loses_and_duplicates_nothing() {
     );
     assert_eq!(count(&db, "SELECT count(*) FROM mentions"), n, "none twice");
 
-    let claimed: Vec<Key> = query(
-        &db,
-        "SELECT alert_id, severity, raised_at FROM alerts_notified",
-    )
-    .iter()
-    .map(|r| {
-        let at: chrono::DateTime<chrono::Utc> = r.get(2);
-        (r.get(0), i64::from(r.get::<_, i16>(1)), at.to_rfc3339())
-    })
-    .collect();
-    let nodes: HashSet<String> = query(&db, "SELECT DISTINCT node FROM alerts_notified")
+    let log = logged(&db);
+    assert!(
+        log.iter().all(|(_, delivered)| *delivered),
+        "every emission's delivery is confirmed: {log:?}"
+    );
+    let claimed: Vec<Key> = log.into_iter().map(|(k, _)| k).collect();
+    let nodes: HashSet<String> = query(&db, "SELECT DISTINCT node FROM alerts")
         .iter()
         .map(|r| r.get(0))
         .collect();
@@ -338,4 +358,158 @@ fn a_killed_worker_owning_the_detectors_loses_and_duplicates_nothing() {
         expected_crisis,
         "each crisis alert notified once, none lost"
     );
+}
+
+/// The alerts of one uninterrupted single node replaying the demo: all, and the crisis ones.
+fn reference(dir: &Path) -> (HashSet<Key>, HashSet<Key>) {
+    let out = run(firebreak(dir)
+        .args([
+            "replay",
+            "--max",
+            "--json",
+            "--alerts-out",
+            "reference.jsonl",
+        ])
+        .arg(demo_path()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let alerts: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("reference.jsonl"))
+        .expect("reference alerts")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let crisis: HashSet<Key> = alerts
+        .iter()
+        .filter(|a| a["crisis"] == true)
+        .map(alert_key)
+        .collect();
+    assert!(!crisis.is_empty(), "the demo raises crisis alerts");
+    (alerts.iter().map(alert_key).collect(), crisis)
+}
+
+/// What a run whose detector owner aborts itself at `failpoint` leaves behind.
+struct Outbox {
+    expected_crisis: HashSet<Key>,
+    /// Each crisis alert received by the webhook: the bodies, in arrival order.
+    received: HashMap<Key, Vec<String>>,
+    log: Vec<(Key, bool)>,
+}
+
+/// Two workers; the first owns the detectors and aborts at `failpoint` on its first crisis
+/// alert; the second takes over and re-sends what the log holds as undelivered.
+fn owner_dies_at(failpoint: &str, db_name: &str) -> Option<Outbox> {
+    let nats = NatsServer::start()?;
+    let pg = PgProcess::start()?;
+    let db = pg.create_database(db_name);
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_, expected_crisis) = reference(dir.path());
+    let (hook, seen) = receiver();
+    std::fs::write(
+        dir.path().join("firebreak.toml"),
+        format!(
+            "[store]\nurl = \"{db}\"\n\n[cluster]\nnats_url = \"{}\"\nack_wait_secs = 5\nfetch_batch = 100\n\n\
+             [[notify.targets]]\nkind = \"webhook\"\nname = \"ops\"\nurl = \"{hook}\"\ncrisis_only = true\n",
+            nats.url()
+        ),
+    )
+    .expect("config");
+    let mut w1 = Node::start_with(
+        dir.path(),
+        "w1",
+        &["serve", "--role", "worker"],
+        Some(failpoint),
+    );
+    eventually("w1 owns the detectors", || {
+        detector_owner(&db).as_deref() == Some("w1")
+    });
+    let w2 = Node::start(dir.path(), "w2", &["serve", "--role", "worker"]);
+    let ingest = Node::start(
+        dir.path(),
+        "in1",
+        &["serve", "--role", "ingest", "--listen", "127.0.0.1:0"],
+    );
+    let base = base_of(&ingest);
+    let demo = std::fs::read_to_string(demo_path()).expect("demo");
+    let lines: Vec<&str> = demo.lines().filter(|l| !l.trim().is_empty()).collect();
+    let n = lines.len() as i64;
+    for chunk in lines.chunks(50) {
+        assert_eq!(post_jsonl(&base, &chunk.join("\n")), 200);
+    }
+    eventually("w1 aborts at its first crisis alert", || w1.exited());
+    eventually("w2 takes over the detectors", || {
+        detector_owner(&db).as_deref() == Some("w2")
+    });
+    eventually("the detectors reach the end of the stream", || {
+        count(
+            &db,
+            "SELECT COALESCE(MAX(stream_seq), 0) FROM detector_positions",
+        ) >= n
+    });
+    eventually("every emission's delivery is confirmed", || {
+        let log = logged(&db);
+        !log.is_empty() && log.iter().all(|(_, delivered)| *delivered)
+    });
+    eventually("every crisis alert reached the webhook", || {
+        let got: HashSet<Key> = seen
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter_map(|(_, b)| serde_json::from_str::<serde_json::Value>(b).ok())
+            .map(|v| alert_key(&v["alert"]))
+            .collect();
+        expected_crisis.is_subset(&got)
+    });
+    assert!(ingest.stop(), "the ingest node stops cleanly");
+    assert!(w2.stop(), "the surviving worker stops cleanly");
+    let mut received: HashMap<Key, Vec<String>> = HashMap::new();
+    for (_, body) in seen.lock().expect("lock").iter() {
+        let v: serde_json::Value = serde_json::from_str(body).expect("webhook body");
+        received
+            .entry(alert_key(&v["alert"]))
+            .or_default()
+            .push(body.clone());
+    }
+    Some(Outbox {
+        expected_crisis,
+        received,
+        log: logged(&db),
+    })
+}
+
+#[test]
+fn an_owner_killed_between_claim_and_send_loses_no_notification() {
+    let Some(run) = owner_dies_at("abort-after-claim", "outbox_claim") else {
+        return;
+    };
+    assert_eq!(
+        run.received.keys().cloned().collect::<HashSet<_>>(),
+        run.expected_crisis,
+        "every crisis alert was notified, the one claimed by the dead owner included"
+    );
+    let twice: Vec<_> = run.received.iter().filter(|(_, b)| b.len() > 1).collect();
+    assert!(twice.is_empty(), "notified twice: {twice:?}");
+    assert!(run.log.iter().all(|(_, delivered)| *delivered));
+}
+
+#[test]
+fn an_owner_killed_between_send_and_confirmation_repeats_it_with_the_same_key() {
+    let Some(run) = owner_dies_at("abort-after-send", "outbox_send") else {
+        return;
+    };
+    assert_eq!(
+        run.received.keys().cloned().collect::<HashSet<_>>(),
+        run.expected_crisis,
+        "every crisis alert was notified"
+    );
+    let repeated: Vec<_> = run.received.iter().filter(|(_, b)| b.len() > 1).collect();
+    assert!(
+        !repeated.is_empty(),
+        "the alert sent but never confirmed is sent again by the new owner"
+    );
+    for (key, bodies) in &repeated {
+        assert_eq!(bodies.len(), 2, "{key:?} sent more than twice");
+        assert_eq!(
+            bodies[0], bodies[1],
+            "a repeat is the same notification (same alert, same idempotency key)"
+        );
+    }
 }

@@ -1,42 +1,18 @@
 //! What a cluster of Firebreak nodes shares through PostgreSQL (see `firebreak-cluster`):
-//! exactly-once alert emission, the detector owner's stream position, the stored
+//! the alert log (claims and the notification outbox, [`crate::AlertLog`]), the detector
+//! owner's stream position, the stored
 //! (analysed) version of mentions the detector owner reads, and the detector lease.
 
-use chrono::{DateTime, Utc};
 use firebreak_core::{Mention, MentionId};
 use postgres::{Client, NoTls};
 
 use crate::StoreError;
 
-/// One alert emission claimed in `alerts_notified`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimedAlert {
-    pub alert_id: String,
-    pub severity: u8,
-    pub raised_at: DateTime<Utc>,
-    /// The node that emitted it.
-    pub node: String,
-}
-
 /// The cluster's shared state. Implemented by [`crate::PgStore`]; calls block.
-pub trait ClusterState: Send + Sync {
+pub trait ClusterState: crate::AlertLog {
     /// The stored versions (with their analysis) of those of `ids` that are stored,
     /// in no particular order.
     fn mentions_by_ids(&self, ids: &[MentionId]) -> Result<Vec<Mention>, StoreError>;
-
-    /// Records that this alert emission (id, severity, raised_at) is being emitted by
-    /// `node`. `true` when no node had claimed it before: the caller emits it; `false`
-    /// when it was already claimed: the caller must not.
-    fn claim_alert(
-        &self,
-        alert_id: &str,
-        severity: u8,
-        raised_at: DateTime<Utc>,
-        node: &str,
-    ) -> Result<bool, StoreError>;
-
-    /// Every claimed alert emission, oldest claim first.
-    fn claimed_alerts(&self) -> Result<Vec<ClaimedAlert>, StoreError>;
 
     /// The stream sequence up to which the detectors named `name` have run (0: never).
     fn detector_position(&self, name: &str) -> Result<u64, StoreError>;

@@ -13,6 +13,7 @@
 //!   applied in order at open, each in its own transaction.
 
 pub mod accounts;
+pub mod alerts;
 mod analysis_columns;
 pub mod cluster;
 pub mod connectors;
@@ -31,7 +32,8 @@ use std::sync::Arc;
 use firebreak_core::{Mention, MentionId};
 
 pub use crate::accounts::{SessionRecord, UserRecord, UserStore};
-pub use crate::cluster::{AdvisoryLease, ClaimedAlert, ClusterState};
+pub use crate::alerts::{AlertLog, AlertRecord};
+pub use crate::cluster::{AdvisoryLease, ClusterState};
 pub use crate::connectors::{ConnectorHealth, ConnectorRecord, ConnectorStates};
 pub use crate::insights::{ActivityRow, Insights};
 pub use crate::postgres::PgStore;
@@ -226,6 +228,8 @@ pub struct Handles {
     pub insights: Arc<dyn Insights>,
     /// The connectors' cursors and health.
     pub connectors: Arc<dyn ConnectorStates>,
+    /// Every alert emission (the web app's alerts, a cluster's notification outbox).
+    pub alerts: Arc<dyn AlertLog>,
 }
 
 /// Opens (creating and migrating as needed) the store at `url`, with every table.
@@ -239,7 +243,8 @@ pub fn open_handles(url: &str) -> Result<Handles, StoreError> {
                 crises: s.clone(),
                 users: s.clone(),
                 insights: s.clone(),
-                connectors: s,
+                connectors: s.clone(),
+                alerts: s,
             }
         }
         DbUrl::Postgres(url) => {
@@ -250,7 +255,8 @@ pub fn open_handles(url: &str) -> Result<Handles, StoreError> {
                 crises: s.clone(),
                 users: s.clone(),
                 insights: s.clone(),
-                connectors: s,
+                connectors: s.clone(),
+                alerts: s,
             }
         }
     })

@@ -69,6 +69,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "search",
         sql: include_str!("../migrations/postgres/0010_search.sql"),
     },
+    Migration {
+        version: 11,
+        name: "alerts",
+        sql: include_str!("../migrations/postgres/0011_alerts.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has
@@ -382,6 +387,7 @@ impl PgStore {
 crate::accounts::impl_user_store!(PgStore);
 crate::insights::impl_insights!(PgStore, true);
 crate::connectors::impl_connector_states!(PgStore);
+crate::alerts::impl_alert_log!(PgStore);
 
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
@@ -744,45 +750,6 @@ impl crate::cluster::ClusterState for PgStore {
             )?;
             rows.iter()
                 .map(|r| row_to_mention(r).map(|s| s.mention))
-                .collect()
-        })
-    }
-
-    fn claim_alert(
-        &self,
-        alert_id: &str,
-        severity: u8,
-        raised_at: DateTime<Utc>,
-        node: &str,
-    ) -> Result<bool, StoreError> {
-        let severity = i16::from(severity);
-        self.with_writer(|client| {
-            let inserted = client.execute(
-                "INSERT INTO alerts_notified (alert_id, severity, raised_at, node) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&alert_id, &severity, &raised_at, &node],
-            )?;
-            Ok(inserted == 1)
-        })
-    }
-
-    fn claimed_alerts(&self) -> Result<Vec<crate::cluster::ClaimedAlert>, StoreError> {
-        self.with_reader(|client| {
-            let rows = client.query(
-                "SELECT alert_id, severity, raised_at, node FROM alerts_notified \
-                 ORDER BY notified_at, alert_id",
-                &[],
-            )?;
-            rows.iter()
-                .map(|r| {
-                    let severity: i16 = r.try_get(1)?;
-                    Ok(crate::cluster::ClaimedAlert {
-                        alert_id: r.try_get(0)?,
-                        severity: u8::try_from(severity).unwrap_or(u8::MAX),
-                        raised_at: r.try_get(2)?,
-                        node: r.try_get(3)?,
-                    })
-                })
                 .collect()
         })
     }

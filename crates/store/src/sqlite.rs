@@ -72,6 +72,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "search",
         sql: include_str!("../migrations/sqlite/0010_search.sql"),
     },
+    Migration {
+        version: 11,
+        name: "alerts",
+        sql: include_str!("../migrations/sqlite/0011_alerts.sql"),
+    },
 ];
 
 /// Up to this many full-text matches, a search starts from the matches and sorts them;
@@ -277,6 +282,7 @@ impl SqliteStore {
 crate::accounts::impl_user_store!(SqliteStore);
 crate::insights::impl_insights!(SqliteStore, false);
 crate::connectors::impl_connector_states!(SqliteStore);
+crate::alerts::impl_alert_log!(SqliteStore);
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch(

@@ -114,6 +114,8 @@ pub struct WebState {
     pub cases: Arc<dyn CaseStore>,
     pub users: Arc<dyn UserStore>,
     pub insights: Arc<dyn Insights>,
+    /// The alert log: the alerts the overview lists (they outlive a restart).
+    pub alerts: Arc<dyn firebreak_store::AlertLog>,
     pub live: LiveFeed,
     pub settings: Arc<WebSettings>,
 }

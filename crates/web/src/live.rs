@@ -2,9 +2,8 @@
 //! and alerts (as an alert sink); browsers listen on `GET /events` (server-sent events)
 //! and refresh the live parts of their page.
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -18,9 +17,6 @@ use tokio_stream::StreamExt;
 
 use crate::{CurrentUser, WebState};
 
-/// How many alerts the overview remembers (alerts are not stored yet).
-const KEEP_ALERTS: usize = 200;
-
 #[derive(Debug, Clone)]
 pub(crate) enum LiveEvent {
     Mentions(u64),
@@ -30,7 +26,6 @@ pub(crate) enum LiveEvent {
 }
 
 struct Inner {
-    alerts: Mutex<VecDeque<Alert>>,
     tx: broadcast::Sender<LiveEvent>,
 }
 
@@ -41,10 +36,7 @@ pub struct LiveFeed(Arc<Inner>);
 impl Default for LiveFeed {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(256);
-        LiveFeed(Arc::new(Inner {
-            alerts: Mutex::new(VecDeque::new()),
-            tx,
-        }))
+        LiveFeed(Arc::new(Inner { tx }))
     }
 }
 
@@ -63,14 +55,8 @@ impl LiveFeed {
         Box::new(Watcher(self.clone()))
     }
 
-    /// Records an alert and tells the browsers.
+    /// Tells the browsers about an alert (the pages read it from the alert log).
     pub fn push_alert(&self, alert: &Alert) {
-        let mut alerts = self.0.alerts.lock().unwrap_or_else(|e| e.into_inner());
-        if alerts.len() >= KEEP_ALERTS {
-            alerts.pop_front();
-        }
-        alerts.push_back(alert.clone());
-        drop(alerts);
         let _ = self
             .0
             .tx
@@ -80,12 +66,6 @@ impl LiveFeed {
     /// Tells the browsers that `n` mentions arrived.
     pub fn mentions_arrived(&self, n: u64) {
         let _ = self.0.tx.send(LiveEvent::Mentions(n));
-    }
-
-    /// Recent alerts, newest first.
-    pub fn recent_alerts(&self) -> Vec<Alert> {
-        let alerts = self.0.alerts.lock().unwrap_or_else(|e| e.into_inner());
-        alerts.iter().rev().cloned().collect()
     }
 
     /// Ends every open event stream (call it when the server stops, so that graceful

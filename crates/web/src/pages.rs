@@ -423,10 +423,10 @@ fn overview_data(state: &WebState, tr: Tr) -> Result<OverviewLive, WebError> {
     }
     channels.sort_by_key(|c| std::cmp::Reverse(c.total));
     let alerts = state
-        .live
-        .recent_alerts()
+        .alerts
+        .recent_alerts(20)?
         .into_iter()
-        .take(20)
+        .map(|r| r.alert)
         .map(|a| AlertRow {
             time: short_time(a.raised_at),
             channel: a.channel.as_str().to_owned(),

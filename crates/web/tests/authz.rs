@@ -112,6 +112,7 @@ fn world() -> World {
         cases: store.clone(),
         users: store.clone(),
         insights: store.clone(),
+        alerts: store.clone(),
         live: LiveFeed::new(),
         settings: Arc::new(WebSettings::default()),
     };

@@ -182,6 +182,7 @@ impl DetectorNode {
             state: cluster.store.clone() as Arc<dyn ClusterState>,
             detectors: Arc::new(firebreak_detect::default_detectors),
             sinks: vec![Box::new(sink)],
+            confirmations: None,
             counters: counters.clone(),
         };
         let task = tokio::spawn(async move {

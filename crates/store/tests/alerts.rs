@@ -1,0 +1,135 @@
+//! The alert log (every alert emission, and the outbox of notifications whose delivery is
+//! unconfirmed), on both backends: the embedded SQLite and a real PostgreSQL.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use firebreak_core::{Alert, AlertKind, ChannelId};
+use firebreak_store::{AlertLog, PgStore, SqliteStore};
+use firebreak_testkit::{t0, PgDatabase};
+
+struct Subject {
+    log: Arc<dyn AlertLog>,
+    _keep: Box<dyn std::any::Any>,
+}
+
+fn sqlite() -> Option<Subject> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("a.db")).expect("open sqlite"));
+    Some(Subject {
+        log: store,
+        _keep: Box::new(dir),
+    })
+}
+
+fn postgres() -> Option<Subject> {
+    let db = PgDatabase::create()?;
+    let store = Arc::new(PgStore::connect(&db.url).expect("connect postgres"));
+    Some(Subject {
+        log: store,
+        _keep: Box::new(db),
+    })
+}
+
+macro_rules! stories {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[test] fn $name() { if let Some(s) = super::sqlite() { super::$name(&s); } })*
+        }
+        mod on_postgres {
+            $(#[test] fn $name() { if let Some(s) = super::postgres() { super::$name(&s); } })*
+        }
+    };
+}
+
+stories!(
+    an_emission_is_claimed_once_and_a_higher_severity_is_a_new_emission,
+    undelivered_emissions_are_the_outbox_until_marked_delivered,
+    recent_alerts_come_back_whole_newest_first,
+);
+
+fn alert(id: &str, severity: u8, minutes: i64) -> Alert {
+    Alert {
+        id: id.into(),
+        raised_at: t0() + Duration::minutes(minutes),
+        channel: ChannelId::from("@velora"),
+        kind: AlertKind::NegativeSurge,
+        crisis: severity >= 2,
+        severity,
+        summary: "14 authors complain about \"parcel\" <script>alert(1)</script>".into(),
+        terms: vec!["parcel".into(), "ritardo".into()],
+        evidence: vec!["m-1".into(), "m-2".into()],
+        amplifiers: vec!["a-9".into()],
+    }
+}
+
+fn an_emission_is_claimed_once_and_a_higher_severity_is_a_new_emission(s: &Subject) {
+    let a = alert("@velora:crisis:1", 2, 10);
+    assert!(s.log.claim_alert(&a, "a", t0()).expect("claim"));
+    assert!(
+        !s.log.claim_alert(&a, "b", t0()).expect("claim"),
+        "claimed twice"
+    );
+    let raised = alert("@velora:crisis:1", 3, 20);
+    assert!(s.log.claim_alert(&raised, "b", t0()).expect("claim"));
+    // The same severity raised again later (a re-notification) is another emission.
+    let again = alert("@velora:crisis:1", 3, 400);
+    assert!(s.log.claim_alert(&again, "b", t0()).expect("claim"));
+    let who: Vec<(u8, String)> = s
+        .log
+        .alert_log()
+        .expect("log")
+        .into_iter()
+        .map(|r| (r.alert.severity, r.node))
+        .collect();
+    assert_eq!(who, [(2, "a".into()), (3, "b".into()), (3, "b".into())]);
+}
+
+fn undelivered_emissions_are_the_outbox_until_marked_delivered(s: &Subject) {
+    let first = alert("@velora:crisis:1", 2, 10);
+    let second = alert("@velora:crisis:1", 3, 20);
+    s.log.claim_alert(&first, "a", t0()).expect("claim");
+    s.log
+        .claim_alert(&second, "a", t0() + Duration::seconds(1))
+        .expect("claim");
+    let pending: Vec<u8> = s
+        .log
+        .undelivered_alerts(10)
+        .expect("outbox")
+        .iter()
+        .map(|r| r.alert.severity)
+        .collect();
+    assert_eq!(pending, [2, 3], "oldest claim first");
+    s.log
+        .mark_alert_delivered(&first, "sent", t0() + Duration::seconds(2))
+        .expect("mark");
+    let pending = s.log.undelivered_alerts(10).expect("outbox");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].alert, second);
+    // A second confirmation does not move the first one's time or outcome.
+    s.log
+        .mark_alert_delivered(&first, "failed: ops", t0() + Duration::seconds(9))
+        .expect("mark");
+    let log = s.log.alert_log().expect("log");
+    assert_eq!(log[0].outcome.as_deref(), Some("sent"));
+    assert_eq!(log[0].delivered_at, Some(t0() + Duration::seconds(2)));
+    assert_eq!(log[1].delivered_at, None);
+}
+
+fn recent_alerts_come_back_whole_newest_first(s: &Subject) {
+    for (i, minutes) in [5, 50, 20].into_iter().enumerate() {
+        let a = alert(&format!("@velora:crisis:{i}"), 2, minutes);
+        s.log.claim_alert(&a, "local", t0()).expect("claim");
+    }
+    let recent = s.log.recent_alerts(2).expect("recent");
+    let at: Vec<i64> = recent
+        .iter()
+        .map(|r| (r.alert.raised_at - t0()).num_minutes())
+        .collect();
+    assert_eq!(at, [50, 20]);
+    assert_eq!(
+        recent[0].alert,
+        alert("@velora:crisis:1", 2, 50),
+        "stored whole"
+    );
+}
