@@ -829,6 +829,7 @@ async fn serve(
         crisis: crisis_room.clone(),
         hooks: Arc::new(hooks),
         connectors: Some(stores.connectors.clone()),
+        accounts: Some(stores.users.clone()),
     };
     let web = firebreak_web::WebState {
         app: state.clone(),

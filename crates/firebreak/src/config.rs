@@ -133,6 +133,12 @@ pub struct StoreSection {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSection {
     pub listen: SocketAddr,
+    /// Accept `X-Firebreak-User` on the JSON API as the acting agent of `[inbox.agents]`
+    /// (or person of the crisis plan) without a token. Only behind a proxy that
+    /// authenticates people and sets the header itself; otherwise anyone could claim any
+    /// name. Without it, the API acts only for `Authorization: Bearer` tokens
+    /// (`firebreak user token NAME`).
+    pub trust_user_header: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,6 +178,7 @@ impl Default for ServerSection {
     fn default() -> Self {
         ServerSection {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            trust_user_header: false,
         }
     }
 }
@@ -530,6 +537,7 @@ impl Config {
             ingest_secret: self.ingest_secret(),
             max_body_bytes: self.ingest.max_body_bytes,
             ingest_timeout: Duration::from_secs(self.ingest.timeout_secs),
+            trust_user_header: self.server.trust_user_header,
         }
     }
 

@@ -268,6 +268,7 @@ async fn front(
         crisis: room,
         hooks: Arc::new(hooks),
         connectors: Some(stores.connectors.clone()),
+        accounts: Some(stores.users.clone()),
     };
     let live = firebreak_web::LiveFeed::new();
     if web {

@@ -1,5 +1,5 @@
-//! `firebreak user add|list`: accounts of the web app from the command line (the first
-//! admin is made here). Passwords are hashed with argon2 by `firebreak-web`; a password
+//! `firebreak user add|list|token|revoke-tokens`: accounts of the web app and their API
+//! tokens from the command line (the first admin is made here). Passwords are hashed with argon2 by `firebreak-web`; a password
 //! is read from stdin (`--password-stdin`) or generated and printed once.
 
 use std::io::BufRead;
@@ -35,6 +35,16 @@ pub enum UserAction {
         #[arg(long, value_delimiter = ',')]
         languages: Vec<String>,
     },
+    /// Create an API token for a user: `Authorization: Bearer TOKEN` on the JSON API acts
+    /// as them, with their role. Printed once; only its SHA-256 is stored.
+    Token {
+        name: String,
+        /// What the token is for (shown in the audit log).
+        #[arg(long, default_value = "api")]
+        label: String,
+    },
+    /// Revoke every API token of a user.
+    RevokeTokens { name: String },
     /// List the users.
     List {
         /// One JSON object per line.
@@ -80,7 +90,55 @@ pub fn command(stores: Stores, action: UserAction) -> Result<ExitCode> {
             languages,
         ),
         UserAction::List { json } => list(stores, json),
+        UserAction::Token { name, label } => token(stores, name, label),
+        UserAction::RevokeTokens { name } => revoke_tokens(stores, name),
     }
+}
+
+fn audit(stores: &Stores, action: &str, name: &str, detail: String) -> Result<()> {
+    stores
+        .cases
+        .append_audit(&[AuditDraft::new(
+            Utc::now(),
+            "cli",
+            action,
+            format!("user:{name}"),
+            Outcome::Done,
+            detail,
+        )])
+        .map_err(|e| anyhow::anyhow!("done, but the audit log failed: {e}"))
+}
+
+fn token(stores: Stores, name: String, label: String) -> Result<ExitCode> {
+    let Some(user) = stores.users.get_user(&name)? else {
+        bail!(
+            "there is no user {name}: add them first with `firebreak user add {name} --role ROLE`"
+        );
+    };
+    if user.disabled {
+        bail!("the user {name} is disabled; enable them in the web app's settings first");
+    }
+    let token = firebreak_web::generate_api_token();
+    let hash = firebreak_server::token_hash(&token);
+    stores
+        .users
+        .create_api_token(&hash, &name, &label, Utc::now())?;
+    audit(&stores, "user.token", &name, format!("label={label}"))?;
+    println!(
+        "API token for {name} ({}), shown once: {token}\nuse it as: Authorization: Bearer {token}",
+        user.role.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn revoke_tokens(stores: Stores, name: String) -> Result<ExitCode> {
+    if stores.users.get_user(&name)?.is_none() {
+        bail!("there is no user {name}");
+    }
+    let n = stores.users.revoke_api_tokens(&name, Utc::now())?;
+    audit(&stores, "user.revoke_tokens", &name, format!("revoked={n}"))?;
+    println!("revoked {n} API token(s) of {name}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn add(

@@ -211,7 +211,7 @@ async fn a_drill_runs_on_drill_channels_posts_nothing_and_is_scored() {
     std::fs::write(
         dir.path().join("firebreak.toml"),
         format!(
-            "[crisis]\nplan = \"{}\"\n\n[[inbox.agents]]\nname = \"marta\"\nlanguages = [\"it\"]\n",
+            "[server]\ntrust_user_header = true\n\n[crisis]\nplan = \"{}\"\n\n[[inbox.agents]]\nname = \"marta\"\nlanguages = [\"it\"]\n",
             repo.join("examples/plan.toml").display()
         ),
     )

@@ -59,6 +59,20 @@ fn setup() -> (tempfile::TempDir, String) {
     (dir, db)
 }
 
+/// An account named like the configured agent, and an API token acting as it.
+fn api_token(dir: &std::path::Path, db: &str, name: &str) -> String {
+    let out = run(firebreak(dir).args(["--db", db, "user", "add", name, "--role", "agent"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(firebreak(dir).args(["--db", db, "user", "token", name]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .split("shown once: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("the token in the output")
+        .to_owned()
+}
+
 #[test]
 fn imported_complaints_become_assigned_cases() {
     let (dir, db) = setup();
@@ -130,12 +144,27 @@ async fn every_path_to_delete_hide_or_block_meets_the_guardrails_and_is_audited(
     );
     assert!(stderr(&out).contains("last resort"), "{}", stderr(&out));
 
-    // The HTTP path.
+    // The HTTP path: it acts only for a token (a name in X-Firebreak-User is not trusted
+    // unless [server] trust_user_header says a proxy sets it).
+    let token = api_token(dir.path(), &db, "giulia");
     let server = Server::start(dir.path(), &db, &[]);
     let client = Client::new();
+    for (name, value) in [
+        ("x-firebreak-user", "giulia"),
+        ("authorization", "Bearer fbk_not_a_token"),
+    ] {
+        let r = client
+            .post(format!("{}/api/v1/cases/1/actions", server.base))
+            .header(name, value)
+            .json(&json!({"action": "acknowledge"}))
+            .send()
+            .await
+            .expect("act");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{name}: {value}");
+    }
     let r = client
         .delete(format!("{}/api/v1/mentions/mastodon:2", server.base))
-        .header("x-firebreak-user", "giulia")
+        .bearer_auth(&token)
         .send()
         .await
         .expect("delete");
@@ -155,7 +184,7 @@ async fn every_path_to_delete_hide_or_block_meets_the_guardrails_and_is_audited(
         }
         client
             .post(format!("{}/api/v1/moderation", server.base))
-            .header("x-firebreak-user", "giulia")
+            .bearer_auth(&token)
             .json(&b)
             .send()
     };
@@ -200,6 +229,8 @@ async fn every_path_to_delete_hide_or_block_meets_the_guardrails_and_is_audited(
             expect("mention.delete", "refused"),
             expect("mention.hide", "refused"),
             expect("author.block", "refused"),
+            expect("user.add", "done"),
+            expect("user.token", "done"),
             expect("mention.delete", "refused"),
             expect("mention.hide", "pending"),
             expect("mention.hide", "done"),
@@ -210,7 +241,7 @@ async fn every_path_to_delete_hide_or_block_meets_the_guardrails_and_is_audited(
     // The chain verifies; an edit made behind Firebreak's back is found.
     let out = cli(&["audit", "verify", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout_json(&out), json!({"ok": true, "entries": 6}));
+    assert_eq!(stdout_json(&out), json!({"ok": true, "entries": 8}));
     let conn = rusqlite::Connection::open(dir.path().join("fb.db")).expect("open");
     assert!(
         conn.execute("DELETE FROM audit_log", []).is_err(),
@@ -229,6 +260,7 @@ async fn every_path_to_delete_hide_or_block_meets_the_guardrails_and_is_audited(
 #[tokio::test]
 async fn a_private_conversation_must_close_in_public_over_http() {
     let (dir, db) = setup();
+    let token = api_token(dir.path(), &db, "giulia");
     let server = Server::start(dir.path(), &db, &[]);
     let client = Client::new();
     let cases: Value = client
@@ -245,7 +277,7 @@ async fn a_private_conversation_must_close_in_public_over_http() {
     let act = |body: Value| {
         client
             .post(format!("{}/api/v1/cases/{id}/actions", server.base))
-            .header("x-firebreak-user", "giulia")
+            .bearer_auth(&token)
             .json(&body)
             .send()
     };
@@ -256,7 +288,7 @@ async fn a_private_conversation_must_close_in_public_over_http() {
         }
         client
             .post(format!("{}/api/v1/cases/{id}/replies", server.base))
-            .header("x-firebreak-user", "giulia")
+            .bearer_auth(&token)
             .json(&b)
             .send()
     };
@@ -448,6 +480,7 @@ fn lint_reply_prints_the_findings_as_json_and_exits_1() {
 #[tokio::test]
 async fn replies_are_linted_and_personal_data_is_never_posted_in_public() {
     let (dir, db) = setup();
+    let token = api_token(dir.path(), &db, "giulia");
     let server = Server::start(dir.path(), &db, &[]);
     let client = Client::new();
     let cases: Value = client
@@ -466,7 +499,7 @@ async fn replies_are_linted_and_personal_data_is_never_posted_in_public() {
         }
         client
             .post(format!("{}/api/v1/cases/{id}/replies", server.base))
-            .header("x-firebreak-user", "giulia")
+            .bearer_auth(&token)
             .json(&b)
             .send()
     };

@@ -2,9 +2,10 @@
 //! `firebreak_respond::Inbox`, which enforces the rules and writes the audit log; this
 //! module only translates HTTP.
 //!
-//! Who acts: the `X-Firebreak-User` header names an agent of `[inbox.agents]`, whose role
-//! is taken from the configuration. (Accounts with passwords and sessions arrive with the
-//! web app; until then put the API behind your own authentication.)
+//! Who acts: `Authorization: Bearer <token>` (an API token of an account, made with
+//! `firebreak user token NAME`) acts as that account with its role. With `[server]
+//! trust_user_header = true` (only behind a proxy that authenticates people and sets it),
+//! the `X-Firebreak-User` header may instead name an agent of `[inbox.agents]`.
 
 use std::sync::Arc;
 
@@ -52,34 +53,97 @@ fn inbox(state: &AppState) -> Result<Arc<Inbox>, ApiError> {
     })
 }
 
-/// The name in `X-Firebreak-User`; `who` says what it must name (for the error).
-pub(crate) fn acting_name<'h>(headers: &'h HeaderMap, who: &str) -> Result<&'h str, ApiError> {
-    headers
-        .get(USER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized(format!(
-                "say who acts: send the header {USER_HEADER} with {who}"
-            ))
-        })
+/// Who calls the API.
+pub(crate) enum Caller {
+    /// An account, authenticated by its API token.
+    Account { name: String, role: Role },
+    /// A name in `X-Firebreak-User`, trusted by configuration.
+    Named(String),
 }
 
-/// The acting agent, from `X-Firebreak-User`.
-fn actor(inbox: &Inbox, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let name = acting_name(headers, "the name of an agent of [inbox.agents]")?;
-    inbox
-        .config()
-        .agents
-        .iter()
-        .find(|a| a.name == name)
-        .map(|a| Actor::new(&a.name, a.role))
-        .ok_or_else(|| {
-            ApiError::Unauthorized(format!(
-                "{name:?} is not an agent of [inbox.agents]; add them to the configuration"
-            ))
+impl Caller {
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Caller::Account { name, .. } | Caller::Named(name) => name,
+        }
+    }
+}
+
+/// The SHA-256 of an API token, as stored.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+/// Who calls: the account of a valid `Authorization: Bearer` token, or (when the
+/// configuration trusts it) the name in `X-Firebreak-User`; `who` says what that header
+/// must name (for the error).
+pub(crate) async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    who: &str,
+) -> Result<Caller, ApiError> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
         })
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    if let Some(token) = bearer {
+        let accounts = state.accounts.clone().ok_or_else(|| {
+            ApiError::Unauthorized("this server has no accounts to check API tokens against".into())
+        })?;
+        let hash = token_hash(token);
+        let user = crate::blocking(move || accounts.api_token_user(&hash)).await?;
+        return user
+            .map(|u| Caller::Account {
+                name: u.name,
+                role: u.role,
+            })
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "the API token is unknown, revoked, or its user is disabled; create one with `firebreak user token NAME`".into(),
+                )
+            });
+    }
+    if state.settings.trust_user_header {
+        if let Some(name) = headers
+            .get(USER_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return Ok(Caller::Named(name.to_owned()));
+        }
+        return Err(ApiError::Unauthorized(format!(
+            "say who acts: send Authorization: Bearer TOKEN, or the header {USER_HEADER} with {who}"
+        )));
+    }
+    Err(ApiError::Unauthorized(
+        "send Authorization: Bearer TOKEN (create one with `firebreak user token NAME`)".into(),
+    ))
+}
+
+/// The acting agent: a token's account with its role, or a trusted header's agent of
+/// `[inbox.agents]`.
+async fn actor(state: &AppState, inbox: &Inbox, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    match caller(state, headers, "the name of an agent of [inbox.agents]").await? {
+        Caller::Account { name, role } => Ok(Actor::new(&name, role)),
+        Caller::Named(name) => inbox
+            .config()
+            .agents
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| Actor::new(&a.name, a.role))
+            .ok_or_else(|| {
+                ApiError::Unauthorized(format!(
+                    "{name:?} is not an agent of [inbox.agents]; add them to the configuration"
+                ))
+            }),
+    }
 }
 
 fn case_json(case: &Case, now: chrono::DateTime<chrono::Utc>) -> Value {
@@ -192,7 +256,7 @@ pub(crate) async fn act(
 ) -> Result<Json<Value>, ApiError> {
     let Json(a) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let inbox = inbox(&state)?;
-    let who = actor(&inbox, &headers)?;
+    let who = actor(&state, &inbox, &headers).await?;
     run(move || {
         let text = a.text.as_deref().unwrap_or("");
         let case = match a.action.as_str() {
@@ -245,7 +309,7 @@ pub(crate) async fn reply(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(draft) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let inbox = inbox(&state)?;
-    let who = actor(&inbox, &headers)?;
+    let who = actor(&state, &inbox, &headers).await?;
     run(move || {
         let (case, reply) = inbox.reply(id, draft, &who)?;
         Ok((
@@ -271,7 +335,7 @@ pub(crate) async fn merge(
 ) -> Result<Json<Value>, ApiError> {
     let Json(m) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let inbox = inbox(&state)?;
-    let who = actor(&inbox, &headers)?;
+    let who = actor(&state, &inbox, &headers).await?;
     run(move || {
         let case = inbox.merge(m.into, m.from, &who)?;
         Ok(Json(case_json(&case, inbox.now())))
@@ -294,7 +358,7 @@ pub(crate) async fn split(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(s) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let inbox = inbox(&state)?;
-    let who = actor(&inbox, &headers)?;
+    let who = actor(&state, &inbox, &headers).await?;
     run(move || {
         let ids: Vec<MentionId> = s.mentions.into_iter().map(MentionId::new).collect();
         let case = inbox.split(id, &ids, &who)?;
@@ -329,7 +393,7 @@ pub(crate) async fn moderate(
 ) -> Result<Response, ApiError> {
     let Json(m) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let inbox = inbox(&state)?;
-    let who = actor(&inbox, &headers)?;
+    let who = actor(&state, &inbox, &headers).await?;
     let action = match m.action.as_str() {
         "delete" => ModerationAction::Delete,
         "hide" => ModerationAction::Hide,
@@ -453,15 +517,10 @@ pub(crate) async fn delete_mention(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let inbox = inbox(&state)?;
-    let who = actor(&inbox, &headers).unwrap_or_else(|_| {
-        Actor::new(
-            headers
-                .get(USER_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("anonymous"),
-            Role::Agent,
-        )
-    });
+    // Refused whoever asks; an unknown caller is audited as anonymous.
+    let who = actor(&state, &inbox, &headers)
+        .await
+        .unwrap_or_else(|_| Actor::new("anonymous", Role::Agent));
     let store = state.store.clone();
     run(move || {
         let target = moderation_target(&inbox, &*store, ModerationAction::Delete, Some(id), None)?;

@@ -1,6 +1,7 @@
 //! The crisis room API and the post-mortem: crises opened from alerts by the plan, their
 //! timeline, checklist, escalation, statements and metrics. People act as a person of the
-//! plan's team, named in `X-Firebreak-User`.
+//! plan's team: the account of the API token (`Authorization: Bearer`), or the name in
+//! `X-Firebreak-User` where `[server] trust_user_header` trusts it.
 
 use std::sync::Arc;
 
@@ -124,8 +125,10 @@ pub(crate) async fn act(
 ) -> Result<Json<Value>, ApiError> {
     let Json(a) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let room = room(&state)?;
-    let who =
-        crate::cases::acting_name(&headers, "your person id from the crisis plan")?.to_owned();
+    let who = crate::cases::caller(&state, &headers, "your person id from the crisis plan")
+        .await?
+        .name()
+        .to_owned();
     run(move || {
         let need = |v: Option<String>, what: &str| {
             v.ok_or_else(|| ApiError::BadRequest(format!("{} needs {what}", a.action)))

@@ -42,6 +42,7 @@ use firebreak_pipeline::Envelope;
 use firebreak_store::MentionStore;
 use tokio::sync::mpsc;
 
+pub use crate::cases::token_hash;
 pub use crate::cases::{is_negative, moderation_target, verify_chain, USER_HEADER};
 pub use crate::error::ApiError;
 pub use crate::ingest::{signature_for, SIGNATURE_HEADER};
@@ -55,6 +56,9 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// How long an ingest request waits for its batch to be committed.
     pub ingest_timeout: Duration,
+    /// Take `X-Firebreak-User` as the acting agent without a token (only behind an
+    /// authenticating proxy that sets it).
+    pub trust_user_header: bool,
 }
 
 impl Default for ServerSettings {
@@ -63,6 +67,7 @@ impl Default for ServerSettings {
             ingest_secret: None,
             max_body_bytes: 10 << 20,
             ingest_timeout: Duration::from_secs(30),
+            trust_user_header: false,
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct AppState {
     pub hooks: Arc<std::collections::HashMap<String, firebreak_connectors::hooks::Hook>>,
     /// The connectors' cursors and health.
     pub connectors: Option<Arc<dyn firebreak_store::ConnectorStates>>,
+    /// The accounts, for `Authorization: Bearer` API tokens.
+    pub accounts: Option<Arc<dyn firebreak_store::UserStore>>,
 }
 
 /// The application's routes.

@@ -58,6 +58,19 @@ pub trait UserStore: Send + Sync {
     fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// Ends every session of a user (password change, role change, disabling).
     fn delete_sessions_of(&self, user: &str) -> Result<u64, StoreError>;
+    /// Stores an API token (its SHA-256) for `user`.
+    fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: &str,
+        label: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The user an API token acts as: `None` when the token is unknown, revoked, or its
+    /// user is disabled.
+    fn api_token_user(&self, token_hash: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Revokes every token of `user`; how many were live.
+    fn revoke_api_tokens(&self, user: &str, at: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Records one login attempt under each key (`ip:...`, `user:...`).
     fn record_login_attempt(
         &self,
@@ -232,6 +245,44 @@ pub(crate) fn delete_sessions_of(db: &mut dyn Sql, user: &str) -> Result<u64, St
     db.exec("DELETE FROM sessions WHERE user_name = ?1", &[user.into()])
 }
 
+pub(crate) fn create_api_token(
+    db: &mut dyn Sql,
+    token_hash: &str,
+    user: &str,
+    label: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    db.exec(
+        "INSERT INTO api_tokens (token_hash, user_name, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+        &[token_hash.into(), user.into(), label.into(), ms(at).into()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn api_token_user(
+    db: &mut dyn Sql,
+    token_hash: &str,
+) -> Result<Option<UserRecord>, StoreError> {
+    let rows = db.rows(
+        "SELECT u.name, u.role, u.password_hash, u.ui_lang, u.languages, u.disabled, u.created_at \
+         FROM api_tokens t JOIN users u ON u.name = t.user_name \
+         WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0",
+        &[token_hash.into()],
+    )?;
+    rows.first().map(|r| user_from(r)).transpose()
+}
+
+pub(crate) fn revoke_api_tokens(
+    db: &mut dyn Sql,
+    user: &str,
+    at: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    db.exec(
+        "UPDATE api_tokens SET revoked_at = ?2 WHERE user_name = ?1 AND revoked_at IS NULL",
+        &[user.into(), ms(at).into()],
+    )
+}
+
 pub(crate) fn record_login_attempt(
     db: &mut dyn Sql,
     keys: &[String],
@@ -322,6 +373,30 @@ macro_rules! impl_user_store {
             }
             fn delete_sessions_of(&self, user: &str) -> Result<u64, crate::StoreError> {
                 self.sql_write(|db| crate::accounts::delete_sessions_of(db, user))
+            }
+            fn create_api_token(
+                &self,
+                token_hash: &str,
+                user: &str,
+                label: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), crate::StoreError> {
+                self.sql_write(|db| {
+                    crate::accounts::create_api_token(db, token_hash, user, label, at)
+                })
+            }
+            fn api_token_user(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<crate::accounts::UserRecord>, crate::StoreError> {
+                self.sql_read(|db| crate::accounts::api_token_user(db, token_hash))
+            }
+            fn revoke_api_tokens(
+                &self,
+                user: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, crate::StoreError> {
+                self.sql_write(|db| crate::accounts::revoke_api_tokens(db, user, at))
             }
             fn record_login_attempt(
                 &self,

@@ -74,6 +74,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "alerts",
         sql: include_str!("../migrations/postgres/0011_alerts.sql"),
     },
+    Migration {
+        version: 12,
+        name: "api_tokens",
+        sql: include_str!("../migrations/postgres/0012_api_tokens.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has

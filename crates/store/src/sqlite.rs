@@ -77,6 +77,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "alerts",
         sql: include_str!("../migrations/sqlite/0011_alerts.sql"),
     },
+    Migration {
+        version: 12,
+        name: "api_tokens",
+        sql: include_str!("../migrations/sqlite/0012_api_tokens.sql"),
+    },
 ];
 
 /// Up to this many full-text matches, a search starts from the matches and sorts them;

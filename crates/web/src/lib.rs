@@ -58,6 +58,11 @@ pub fn generate_password() -> String {
     auth::random_token()[..20].to_owned()
 }
 
+/// A fresh API token (`fbk_` and 256 random bits); only its SHA-256 is stored.
+pub fn generate_api_token() -> String {
+    format!("fbk_{}", auth::random_token())
+}
+
 /// The Content-Security-Policy of every page: no inline script, no inline style, nothing
 /// from elsewhere.
 pub const CSP: &str =

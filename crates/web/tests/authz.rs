@@ -94,6 +94,14 @@ fn world() -> World {
             created_at: Utc::now(),
         };
         assert!(store.create_user(&user).expect("user"));
+        store
+            .create_api_token(
+                &firebreak_server::token_hash(&format!("tok-{}", r.as_str())),
+                r.as_str(),
+                "test",
+                Utc::now(),
+            )
+            .expect("token");
     }
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     std::mem::forget(rx);
@@ -106,6 +114,7 @@ fn world() -> World {
         crisis: None,
         hooks: Default::default(),
         connectors: None,
+        accounts: Some(store.clone()),
     };
     let web = WebState {
         app: api.clone(),
@@ -383,12 +392,15 @@ async fn every_role_against_every_state_changing_endpoint() {
             }
         }
     }
-    // The API behind the web app: X-Firebreak-User agents of the configuration.
+    // The API behind the web app: API tokens act as their account, with its role.
     for (i, role) in ROLES.iter().enumerate() {
         let (status, _, body) = send(
             &w.app,
             Request::post(format!("/api/v1/cases/{}/actions", 25 + i))
-                .header("x-firebreak-user", format!("api-{}", role.as_str()))
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer tok-{}", role.as_str()),
+                )
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(r#"{"action":"acknowledge"}"#))
                 .expect("req"),
@@ -400,6 +412,23 @@ async fn every_role_against_every_state_changing_endpoint() {
             StatusCode::FORBIDDEN
         };
         assert_eq!(status, want, "API acknowledge as {}: {body}", role.as_str());
+    }
+    // A name in X-Firebreak-User is not trusted unless the configuration says a proxy sets
+    // it; an unknown token acts as no one.
+    for (name, value) in [
+        ("x-firebreak-user", "api-admin".to_owned()),
+        ("authorization", "Bearer tok-nobody".to_owned()),
+    ] {
+        let (status, _, body) = send(
+            &w.app,
+            Request::post("/api/v1/cases/31/actions")
+                .header(name, value)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"action":"acknowledge"}"#))
+                .expect("req"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
     }
     // Logout ends the session.
     for s in &sessions {
