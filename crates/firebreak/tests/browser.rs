@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{firebreak, stderr, Server};
+use support::{firebreak, run, stderr, Server};
 
 const PASSWORD: &str = "a long test password";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -189,10 +189,10 @@ impl Browser {
     }
 
     /// Clicks `el`; a click the page intercepts for a moment (a live update swapping a
-    /// fragment in, a layout shift) is tried again, up to three times.
+    /// fragment in, a layout shift, a busy machine) is tried again, for up to about 10 s.
     async fn click(&self, el: &str) {
         let mut v = Value::Null;
-        for _ in 0..3 {
+        for _ in 0..20 {
             v = self
                 .cmd(
                     reqwest::Method::POST,
@@ -203,7 +203,7 @@ impl Browser {
             if v.is_null() {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         panic!("click: {v}");
     }
@@ -315,6 +315,28 @@ fn add_user(dir: &Path, db: &str, name: &str, role: &str) {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// An API token of `name` (`firebreak user token`), for the JSON API's team reads.
+fn api_token(dir: &Path, db: &str, name: &str) -> String {
+    let out = run(firebreak(dir).args(["--db", db, "user", "token", name]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .split("shown once: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("the token in the output")
+        .to_owned()
+}
+
+/// GET on the JSON API as the token's account.
+async fn api_get(url: String, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("API GET")
+}
+
 async fn post_mentions(server: &Server, lines: &[&str]) {
     let http = reqwest::Client::new();
     for chunk in lines.chunks(250) {
@@ -351,6 +373,7 @@ async fn a_crisis_in_the_browser_from_sign_in_to_reply_and_no_xss() {
 
     // The first admin, from the command line.
     add_user(dir.path(), &db, "ada", "admin");
+    let token = api_token(dir.path(), &db, "ada");
 
     let server = Server::start(dir.path(), &db, &[]);
     let driver = start_driver(&driver_path);
@@ -466,9 +489,8 @@ async fn a_crisis_in_the_browser_from_sign_in_to_reply_and_no_xss() {
         "/explorer?q=__xss".to_owned(),
         "/inbox".to_owned(),
     ];
-    let cases: Value = reqwest::get(format!("{}/api/v1/cases?limit=1000", server.base))
+    let cases: Value = api_get(format!("{}/api/v1/cases?limit=1000", server.base), &token)
         .await
-        .expect("cases")
         .json()
         .await
         .expect("cases json");
@@ -558,6 +580,7 @@ async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
     .expect("config");
     // Giulia leads crises in the plan; her account carries the same name.
     add_user(dir.path(), &db, "giulia", "manager");
+    let token = api_token(dir.path(), &db, "giulia");
 
     let server = Server::start(dir.path(), &db, &[]);
     let demo = std::fs::read_to_string(
@@ -569,9 +592,8 @@ async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
     // The plan opens a crisis from the demo's alerts.
     let deadline = Instant::now() + Duration::from_secs(90);
     let id = loop {
-        let list: Value = reqwest::get(format!("{}/api/v1/crises", server.base))
+        let list: Value = api_get(format!("{}/api/v1/crises", server.base), &token)
             .await
-            .expect("crises")
             .json()
             .await
             .expect("json");
@@ -658,9 +680,8 @@ async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
     b.screenshot("settings-setup").await;
 
     // The timeline recorded who did what.
-    let events: Value = reqwest::get(format!("{}/api/v1/crises/{id}", server.base))
+    let events: Value = api_get(format!("{}/api/v1/crises/{id}", server.base), &token)
         .await
-        .expect("crisis")
         .json()
         .await
         .expect("json");

@@ -227,6 +227,7 @@ async fn a_drill_runs_on_drill_channels_posts_nothing_and_is_scored() {
     for _ in 0..100 {
         crises = client
             .get(format!("{}/api/v1/crises", server.base))
+            .header("x-firebreak-user", "marta")
             .send()
             .await
             .expect("crises")
@@ -246,6 +247,7 @@ async fn a_drill_runs_on_drill_channels_posts_nothing_and_is_scored() {
     let alert = c["alert_ids"][0].as_str().expect("alert").to_owned();
     let cases: Value = client
         .get(format!("{}/api/v1/cases?crisis={alert}", server.base))
+        .header("x-firebreak-user", "marta")
         .send()
         .await
         .expect("cases")
@@ -273,6 +275,7 @@ async fn a_drill_runs_on_drill_channels_posts_nothing_and_is_scored() {
             "{}/api/v1/crises/{id}/report?format=md",
             server.base
         ))
+        .header("x-firebreak-user", "marta")
         .send()
         .await
         .expect("report")

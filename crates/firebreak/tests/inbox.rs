@@ -205,6 +205,7 @@ async fn every_path_to_delete_hide_or_block_meets_the_guardrails_and_is_audited(
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let log: Value = client
         .get(format!("{}/api/v1/audit", server.base))
+        .bearer_auth(&token)
         .send()
         .await
         .expect("audit")
@@ -265,6 +266,7 @@ async fn a_private_conversation_must_close_in_public_over_http() {
     let client = Client::new();
     let cases: Value = client
         .get(format!("{}/api/v1/cases", server.base))
+        .bearer_auth(&token)
         .send()
         .await
         .expect("list")
@@ -343,6 +345,7 @@ async fn a_private_conversation_must_close_in_public_over_http() {
     );
     let case: Value = client
         .get(format!("{}/api/v1/cases/{id}", server.base))
+        .bearer_auth(&token)
         .send()
         .await
         .expect("get")
@@ -379,6 +382,7 @@ async fn a_private_conversation_must_close_in_public_over_http() {
             server.base,
             case["case"]["author_key"].as_str().unwrap_or("")
         ))
+        .bearer_auth(&token)
         .send()
         .await
         .expect("author")
@@ -397,6 +401,7 @@ async fn a_private_conversation_must_close_in_public_over_http() {
     assert_eq!(history["channels"], json!(["@velora"]));
     let templates: Value = client
         .get(format!("{}/api/v1/cases/{id}/templates", server.base))
+        .bearer_auth(&token)
         .send()
         .await
         .expect("templates")
@@ -485,6 +490,7 @@ async fn replies_are_linted_and_personal_data_is_never_posted_in_public() {
     let client = Client::new();
     let cases: Value = client
         .get(format!("{}/api/v1/cases?status=new", server.base))
+        .bearer_auth(&token)
         .send()
         .await
         .expect("list")

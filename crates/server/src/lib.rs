@@ -106,30 +106,47 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/mentions/{id}",
             get(mentions::get_one).delete(cases::delete_mention),
         )
-        .route("/api/v1/cases", get(cases::list))
         .route("/api/v1/cases/merge", post(cases::merge))
-        .route("/api/v1/cases/{id}", get(cases::get_one))
         .route("/api/v1/cases/{id}/actions", post(cases::act))
         .route("/api/v1/cases/{id}/replies", post(cases::reply))
         .route("/api/v1/cases/{id}/split", post(cases::split))
-        .route("/api/v1/cases/{id}/templates", get(cases::templates))
         .route("/api/v1/moderation", post(cases::moderate))
         .route("/api/v1/lint", post(cases::lint))
-        .route("/api/v1/authors/{key}", get(cases::author))
-        .route("/api/v1/crises", get(crises::list))
-        .route("/api/v1/crises/{id}", get(crises::get_one))
         .route("/api/v1/crises/{id}/actions", post(crises::act))
-        .route("/api/v1/crises/{id}/report", get(crises::report))
-        .route("/api/v1/audit", get(cases::audit_log))
+        .merge(team_reads(state.clone()))
         .route(
             "/api/v1/hooks/{name}",
             post(hooks::receive).get(hooks::verify),
         )
         .route("/api/v1/connectors", get(hooks::connectors))
-        .route("/api/v1/audit/verify", get(cases::audit_verify))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+}
+
+/// The team's data (cases, authors' histories, crises, the audit log): read only by a
+/// caller who says who they are, like the changes (an API token, or a trusted header).
+fn team_reads(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/cases", get(cases::list))
+        .route("/api/v1/cases/{id}", get(cases::get_one))
+        .route("/api/v1/cases/{id}/templates", get(cases::templates))
+        .route("/api/v1/authors/{key}", get(cases::author))
+        .route("/api/v1/crises", get(crises::list))
+        .route("/api/v1/crises/{id}", get(crises::get_one))
+        .route("/api/v1/crises/{id}/report", get(crises::report))
+        .route("/api/v1/audit", get(cases::audit_log))
+        .route("/api/v1/audit/verify", get(cases::audit_verify))
+        .route_layer(axum::middleware::from_fn_with_state(state, require_caller))
+}
+
+async fn require_caller(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    cases::caller(&state, request.headers(), "your name").await?;
+    Ok(next.run(request).await)
 }
 
 /// Runs blocking work (the inbox, the crisis room) off the async threads.
