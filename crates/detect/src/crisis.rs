@@ -16,6 +16,9 @@
 //!   rare (Poisson tail < `max_p_value` and ≥ `min_excess_ratio` × expected),
 //!   share ≥ `min_shared_rare_terms` rare terms, or sit in the same thread.
 //!   The template of near-duplicates must be new (its rarest term rare).
+//!   Plain reshares of a post the stream has not seen wait (at most
+//!   `max_orphan_reshares`, for the window): a negative mention of the same
+//!   thread, or the post itself arriving, links their authors.
 //!   A mention linked to `min_authors` authors in all, `min_complaints` of them
 //!   complaining about the brand (naming the channel, where the channel's
 //!   mentions usually do), pages once the channel is `warm_up_hours` old.
@@ -77,6 +80,11 @@ pub struct DetectConfig {
     pub warm_up_hours: i64,
     /// The same when a multiplier takes part.
     pub min_authors_amplified: usize,
+    /// Plain reshares of a parent the stream has not seen are kept this
+    /// many per channel; a later negative mention of the same thread (or the
+    /// parent itself) links their authors. 0 disables.
+    #[serde(default = "default_max_orphan_reshares")]
+    pub max_orphan_reshares: usize,
     /// Poisson tail probability below which a term count is a burst.
     pub max_p_value: f64,
     /// A near-duplicate group must also be this many times its expected
@@ -143,6 +151,7 @@ impl Default for DetectConfig {
             thread_velocity: 6,
             warm_up_hours: 24,
             min_authors_amplified: 2,
+            max_orphan_reshares: 256,
             max_p_value: 1e-3,
             min_excess_ratio: 4.0,
             term_prior_per_hour: 0.01,
@@ -168,6 +177,10 @@ impl Default for DetectConfig {
             max_evidence: 10,
         }
     }
+}
+
+fn default_max_orphan_reshares() -> usize {
+    DetectConfig::default().max_orphan_reshares
 }
 
 /// Polarity of one mention as the detector sees it.
@@ -280,6 +293,8 @@ struct Channel {
     last_info_alert: Option<DateTime<Utc>>,
     // topic
     recent: VecDeque<NegEntry>,
+    /// Plain reshares of parents not seen (yet): (time, mention id, author, parent).
+    orphan_reshares: VecDeque<(DateTime<Utc>, String, String, String)>,
     background: HashMap<String, (f64, DateTime<Utc>)>,
     background_total: (f64, DateTime<Utc>),
     /// Per-minute term counts and mention count of the topic window (not yet
@@ -324,6 +339,7 @@ impl Channel {
             share_baseline: None,
             last_info_alert: None,
             recent: VecDeque::new(),
+            orphan_reshares: VecDeque::new(),
             background: HashMap::new(),
             background_total: (0.0, DateTime::<Utc>::UNIX_EPOCH),
             all_recent: VecDeque::new(),
@@ -576,6 +592,27 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         }
     }
     let negative = pol == Polarity::Negative;
+    // A plain reshare of a post the stream has not seen (and no negative
+    // reply of whose thread it could inherit yet) waits: a later negative
+    // reply in the same thread, or the parent itself, links its author.
+    if !negative
+        && cfg.max_orphan_reshares > 0
+        && m.kind == MentionKind::Reshare
+        && m.text.trim().is_empty()
+        && parent_info.is_none()
+    {
+        if let Some(p) = &parent {
+            if ch.orphan_reshares.len() >= cfg.max_orphan_reshares {
+                ch.orphan_reshares.pop_front();
+            }
+            ch.orphan_reshares.push_back((
+                now,
+                m.id.as_str().to_string(),
+                m.author.id.as_str().to_string(),
+                p.clone(),
+            ));
+        }
+    }
     let multiplier = is_multiplier(cfg, ch, m.author.followers, m.author.verified);
 
     // Remember this mention as a possible thread root (with its terms when negative).
@@ -662,6 +699,13 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     while let Some(e) = ch.recent.front() {
         if now - e.at > window {
             ch.recent.pop_front();
+        } else {
+            break;
+        }
+    }
+    while let Some(e) = ch.orphan_reshares.front() {
+        if now - e.0 > window {
+            ch.orphan_reshares.pop_front();
         } else {
             break;
         }
@@ -782,6 +826,16 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
             support.push((dup, e));
         }
     }
+    // Plain reshares of this thread's unseen parent (or of this very
+    // mention, seen before it) endorse it: same thread, and complaints when
+    // this mention complains (as a reshare arriving later would inherit).
+    let mut orphans: Vec<(&str, &str)> = Vec::new();
+    for (_, id, a, p) in ch.orphan_reshares.iter() {
+        if *a != author && (parent.as_deref() == Some(p.as_str()) || p == m.id.as_str()) {
+            topic_authors.insert(a.as_str());
+            orphans.push((id.as_str(), a.as_str()));
+        }
+    }
     // A near-duplicate group is only news if its rarest word is rare here:
     // routine complaints repeat every day and are part of the baseline.
     let template_lambda = terms.iter().map(&expected).fold(f64::INFINITY, f64::min);
@@ -805,13 +859,15 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         topic_authors.clone()
     };
     let linked_n = linked.len() + 1;
-    let complaints = support
+    let mut complaining: HashSet<&str> = support
         .iter()
         .filter(|(_, e)| e.complaint && linked.contains(e.author.as_str()))
         .map(|(_, e)| e.author.as_str())
-        .collect::<HashSet<_>>()
-        .len()
-        + usize::from(complaint);
+        .collect();
+    if complaint {
+        complaining.extend(orphans.iter().map(|(_, a)| *a));
+    }
+    let complaints = complaining.len() + usize::from(complaint);
     let category_n = category_authors.len() + 1;
     let category_burst = match &category {
         Some(c) if category_n >= cfg.category_min_authors => {
@@ -844,7 +900,13 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         .map(|(d, e)| (*d, e.id.clone(), e.text.clone()))
         .collect();
     support_ids.sort_by_key(|b| std::cmp::Reverse(b.0));
-    let support_authors: Vec<String> = support.iter().map(|(_, e)| e.author.clone()).collect();
+    support_ids.extend(
+        orphans
+            .iter()
+            .map(|(id, _)| (false, id.to_string(), String::new())),
+    );
+    let mut support_authors: Vec<String> = support.iter().map(|(_, e)| e.author.clone()).collect();
+    support_authors.extend(orphans.iter().map(|(_, a)| a.to_string()));
     let example = support
         .iter()
         .find(|(d, _)| *d)
@@ -1413,6 +1475,39 @@ mod tests {
         assert_eq!(a[0].amplifiers.len(), 1);
         assert_eq!(a[0].amplifiers[0].as_str(), "star");
         assert!(a[0].severity >= 3);
+    }
+
+    #[test]
+    fn reshares_of_an_unseen_post_count_once_its_thread_turns_negative() {
+        let mut s = Stream::new();
+        s.background(0, 30 * 60);
+        let t0 = 30 * 60;
+        // Two plain reshares of a post the stream has not seen: no content yet.
+        let r1 = s.push(t0, "r1", 50, "", "reshare", Some("x:unseen"));
+        s.push(t0 + 3, "r2", 60, "", "reshare", Some("x:unseen"));
+        assert!(s.crisis_alerts().is_empty());
+        // Unrelated reshares of another unseen post do not join its thread.
+        let o1 = s.push(t0 + 4, "o1", 60, "", "reshare", Some("x:other"));
+        // A complaint replying in that thread: three authors of one thread.
+        let v = serde_json::json!({
+            "id": "x:reply", "platform": "x", "channel": "@brand", "kind": "reply",
+            "created_at": (Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default()
+                + chrono::Duration::minutes(t0 + 10)).to_rfc3339(),
+            "author": {"id": "c1", "followers": 40, "verified": false},
+            "text": "@brand the charger melted, terrible and dangerous",
+            "in_reply_to": "x:unseen",
+        });
+        let m =
+            firebreak_core::wire::decode_json_str(&v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        s.det.observe(&m, &mut s.alerts);
+        let a = s.crisis_alerts();
+        assert_eq!(a.len(), 1, "{:?}", s.alerts);
+        assert!(
+            a[0].evidence.iter().any(|e| e.as_str() == r1),
+            "{:?}",
+            a[0].evidence
+        );
+        assert!(!a[0].evidence.iter().any(|e| e.as_str() == o1));
     }
 
     #[test]
