@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use room::{CrisisRoom, RoomError};
+pub use room::{CrisisRoom, PlanInForce, RoomError};
 
 pub type CrisisId = i64;
 
@@ -183,6 +183,8 @@ pub struct CrisisEvent {
 pub enum CrisisStoreError {
     #[error("crisis #{0} was changed meanwhile; reload it and try again")]
     Conflict(CrisisId),
+    #[error("the plan was saved meanwhile (version {0}); reload it and apply your change again")]
+    PlanConflict(u64),
     #[error("{0}")]
     Other(String),
 }
@@ -204,6 +206,32 @@ pub trait CrisisStore: Send + Sync {
     fn crisis_events(&self, id: CrisisId) -> Result<Vec<CrisisEvent>, CrisisStoreError>;
     /// Active crises whose next timer is at or before `before`.
     fn crises_due(&self, before: DateTime<Utc>) -> Result<Vec<Crisis>, CrisisStoreError>;
+    /// Saves a new version of the plan text (validated by the caller) if the newest saved
+    /// version is still `base` (0: none saved yet); returns the new version number, or
+    /// `Conflict` naming the newer version when someone saved meanwhile.
+    fn save_plan(
+        &self,
+        base: u64,
+        text: &str,
+        author: &str,
+        note: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u64, CrisisStoreError>;
+    /// The newest saved version of the plan, if any.
+    fn latest_plan(&self) -> Result<Option<PlanVersion>, CrisisStoreError>;
+    /// Saved versions, newest first, without their text.
+    fn plan_history(&self, limit: usize) -> Result<Vec<PlanVersion>, CrisisStoreError>;
+}
+
+/// A version of the crisis plan saved through the editor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanVersion {
+    pub version: u64,
+    /// Empty in [`CrisisStore::plan_history`].
+    pub text: String,
+    pub author: String,
+    pub note: String,
+    pub saved_at: DateTime<Utc>,
 }
 
 /// Someone to page.

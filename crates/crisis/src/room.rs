@@ -30,8 +30,17 @@ pub enum RoomError {
     Store(#[from] CrisisStoreError),
 }
 
+/// The plan in force, the text it was read from, and its version (0: the file given at
+/// start; n: the n-th version saved through the editor).
+#[derive(Clone)]
+pub struct PlanInForce {
+    pub plan: Arc<Plan>,
+    pub text: Arc<String>,
+    pub version: u64,
+}
+
 pub struct CrisisRoom {
-    plan: Arc<Plan>,
+    current: std::sync::RwLock<PlanInForce>,
     store: Arc<dyn CrisisStore>,
     pager: Arc<dyn Pager>,
     clock: Arc<dyn Clock>,
@@ -52,7 +61,11 @@ impl CrisisRoom {
         clock: Arc<dyn Clock>,
     ) -> CrisisRoom {
         CrisisRoom {
-            plan,
+            current: std::sync::RwLock::new(PlanInForce {
+                plan,
+                text: Arc::new(String::new()),
+                version: 0,
+            }),
             store,
             pager,
             clock,
@@ -81,8 +94,62 @@ impl CrisisRoom {
         self
     }
 
-    pub fn plan(&self) -> &Plan {
-        &self.plan
+    /// The plan in force (a snapshot: an edit saved meanwhile applies to later calls).
+    pub fn plan(&self) -> Arc<Plan> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .plan
+            .clone()
+    }
+
+    /// The plan in force with its text and version.
+    pub fn plan_in_force(&self) -> PlanInForce {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Records the text and version the plan was read from (at start).
+    pub fn with_source(self, text: String, version: u64) -> CrisisRoom {
+        {
+            let mut c = self.current.write().unwrap_or_else(|e| e.into_inner());
+            c.text = Arc::new(text);
+            c.version = version;
+        }
+        self
+    }
+
+    /// Puts a new version of the plan in force: crises open or escalate by it from now on
+    /// (open crises keep the checklist they have).
+    pub fn replace_plan(&self, plan: Plan, text: String, version: u64) {
+        let mut c = self.current.write().unwrap_or_else(|e| e.into_inner());
+        if version > c.version || c.version == 0 {
+            *c = PlanInForce {
+                plan: Arc::new(plan),
+                text: Arc::new(text),
+                version,
+            };
+        }
+    }
+
+    /// Puts the newest version saved in the store in force when it is newer than this
+    /// room's (another node saved it). A saved version that no longer validates is left
+    /// out, with a warning.
+    pub fn refresh_plan(&self) -> Result<u64, RoomError> {
+        let have = self.plan_in_force().version;
+        if let Some(v) = self.store.latest_plan()? {
+            if v.version > have {
+                match firebreak_plan::parse(&v.text, &format!("plan version {}", v.version)) {
+                    Ok(plan) => self.replace_plan(plan, v.text, v.version),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a saved plan version does not validate; keeping the plan in force")
+                    }
+                }
+            }
+        }
+        Ok(self.plan_in_force().version)
     }
 
     pub fn store(&self) -> &Arc<dyn CrisisStore> {
@@ -98,7 +165,7 @@ impl CrisisRoom {
     }
 
     fn recipients(&self, names: &[String]) -> Vec<Recipient> {
-        self.plan
+        self.plan()
             .resolve(names)
             .into_iter()
             .map(|p| Recipient {
@@ -145,7 +212,8 @@ impl CrisisRoom {
         onset: Option<DateTime<Utc>>,
     ) -> Result<Option<CrisisId>, RoomError> {
         let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(severity) = self.plan.severity_for(alert) else {
+        let plan = self.plan();
+        let Some(severity) = plan.severity_for(alert) else {
             return Ok(None);
         };
         let level = severity.level;
@@ -165,10 +233,10 @@ impl CrisisRoom {
             self.audit(who, "open", 0, Outcome::Refused, e.to_string());
             return Err(e);
         }
-        if self.plan.severity(level).is_none() {
+        if self.plan().severity(level).is_none() {
             return Err(RoomError::Invalid(format!(
                 "the plan has no severity {level}; it has {}",
-                self.plan
+                self.plan()
                     .severities
                     .iter()
                     .map(|s| s.level.to_string())
@@ -201,8 +269,8 @@ impl CrisisRoom {
         onset: Option<DateTime<Utc>>,
         actor: &str,
     ) -> Result<CrisisId, RoomError> {
-        let severity = self
-            .plan
+        let plan = self.plan();
+        let severity = plan
             .severity(level)
             .ok_or_else(|| RoomError::Invalid(format!("the plan has no severity {level}")))?;
         // Event time: the alert's (a replay's clock may run ahead of its alerts).
@@ -251,7 +319,7 @@ impl CrisisRoom {
             return Ok(c.id);
         }
         let mut roles: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for p in &self.plan.people {
+        for p in &self.plan().people {
             for r in &p.roles {
                 roles
                     .entry(r.as_str().to_owned())
@@ -302,7 +370,7 @@ impl CrisisRoom {
 
     /// Adds the plan's checklist steps for `level` (those not already there).
     fn instantiate(&self, c: &mut Crisis, level: u8, now: DateTime<Utc>) {
-        for step in self.plan.checklist(level) {
+        for step in self.plan().checklist(level) {
             if c.checklist.iter().any(|s| s.task == step.task) {
                 continue;
             }
@@ -327,7 +395,8 @@ impl CrisisRoom {
         what: &str,
         events: &mut Vec<CrisisEvent>,
     ) {
-        let Some(policy) = self.plan.escalation_for(level) else {
+        let plan = self.plan();
+        let Some(policy) = plan.escalation_for(level) else {
             return;
         };
         let notified = self.page(c, &format!("sev{level}"), what, &policy.notify);
@@ -357,15 +426,15 @@ impl CrisisRoom {
         now: DateTime<Utc>,
         events: &mut Vec<CrisisEvent>,
     ) {
-        let templates = self.plan.templates();
+        let templates = self.plan().templates();
         let ctx = json!({
-            "brand": self.plan.brand,
+            "brand": self.plan().brand,
             "issue": c.terms.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
             "action": "",
             "next_update": (now + Duration::hours(1)).format("%H:%M UTC").to_string(),
-            "help_account": self.plan.rules.routing.customer_care_account,
+            "help_account": self.plan().rules.routing.customer_care_account,
         });
-        for lang in &self.plan.languages {
+        for lang in &self.plan().languages {
             let Ok(text) = templates.render(kind.template_name(), lang, &ctx) else {
                 continue;
             };
@@ -373,7 +442,7 @@ impl CrisisRoom {
                 .linter
                 .as_ref()
                 .map(|l| {
-                    let mut lc = self.plan.lint_context();
+                    let mut lc = self.plan().lint_context();
                     lc.customer_lang = Some(lang.clone());
                     lc.lang = Some(lang.clone());
                     serde_json::to_value(l.lint(&text, &lc)).unwrap_or_default()
@@ -402,13 +471,17 @@ impl CrisisRoom {
 
     /// Escalation timers and overdue steps. Call it periodically.
     pub fn tick(&self) -> Result<Vec<CrisisId>, RoomError> {
+        // A plan version saved on another node comes into force here too.
+        if let Err(e) = self.refresh_plan() {
+            tracing::warn!(error = %e, "cannot check for a newer saved plan");
+        }
         let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         let mut touched = Vec::new();
         for mut c in self.store.crises_due(now)? {
             let mut events = Vec::new();
             if c.escalation.acked_at.is_none() && c.escalation.next_at.is_some_and(|t| t <= now) {
-                if let Some(policy) = self.plan.escalation_for(c.escalation.level) {
+                if let Some(policy) = self.plan().escalation_for(c.escalation.level) {
                     let ack = Duration::minutes(i64::from(policy.ack_within_min));
                     if c.escalation.renotified < policy.renotify {
                         c.escalation.renotified += 1;
@@ -461,11 +534,12 @@ impl CrisisRoom {
     }
 
     /// The person acting, from the plan's team.
-    fn person(&self, who: &str) -> Result<&firebreak_plan::Person, RoomError> {
-        self.plan.person(who).ok_or_else(|| {
+    fn person(&self, who: &str) -> Result<firebreak_plan::Person, RoomError> {
+        let plan = self.plan();
+        plan.person(who).cloned().ok_or_else(|| {
             RoomError::Forbidden(format!(
                 "{who:?} is not in the crisis plan's team; act as one of: {}",
-                self.plan
+                self.plan()
                     .people
                     .iter()
                     .map(|p| p.id.as_str())
@@ -578,7 +652,7 @@ impl CrisisRoom {
         person: &str,
         who: &str,
     ) -> Result<Crisis, RoomError> {
-        if self.plan.person(person).is_none() {
+        if self.plan().person(person).is_none() {
             return Err(RoomError::Invalid(format!(
                 "{person:?} is not in the plan's team"
             )));
@@ -657,9 +731,8 @@ impl CrisisRoom {
     pub fn approve(&self, id: CrisisId, statement: u32, who: &str) -> Result<Crisis, RoomError> {
         let person = self.person(who)?.clone();
         self.act(id, who, "statement_approved", |c, _| {
-            let rules = self
-                .plan
-                .approvals_for(ApprovalAction::Statement, c.severity);
+            let plan = self.plan();
+            let rules = plan.approvals_for(ApprovalAction::Statement, c.severity);
             let allowed = rules.is_empty()
                 || rules.iter().any(|r| {
                     r.approvers.iter().any(|a| {
@@ -699,7 +772,7 @@ impl CrisisRoom {
     /// Publishes an approved statement (the connector posts it; a drill posts nothing).
     pub fn publish(&self, id: CrisisId, statement: u32, who: &str) -> Result<Crisis, RoomError> {
         self.act(id, who, "statement_published", |c, now| {
-            let needs_approval = !self.plan.approvals_for(ApprovalAction::Statement, c.severity).is_empty();
+            let needs_approval = !self.plan().approvals_for(ApprovalAction::Statement, c.severity).is_empty();
             let s = c
                 .statements
                 .iter_mut()

@@ -47,14 +47,27 @@ pub fn open(
     let Some(path) = &config.crisis.plan else {
         return Ok(None);
     };
-    let plan = firebreak_plan::load(path).map_err(|e| anyhow!("{e}"))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow!("cannot read the crisis plan {}: {e}", path.display()))?;
+    let plan =
+        firebreak_plan::parse(&text, &path.display().to_string()).map_err(|e| anyhow!("{e}"))?;
     let pager: Arc<dyn Pager> = match notify {
         Some(h) => Arc::new(NotifyPager(h)),
         None => Arc::new(LogPager),
     };
     let room = CrisisRoom::new(Arc::new(plan), stores.crises.clone(), pager, clock)
         .with_linter(crate::analysis::linter(config)?)
-        .with_audit(stores.cases.clone());
+        .with_audit(stores.cases.clone())
+        .with_source(text, 0);
+    // A version saved through the web app's plan editor overrides the file.
+    let version = room.refresh_plan().map_err(|e| anyhow!("{e}"))?;
+    if version > 0 {
+        tracing::info!(
+            version,
+            file = %path.display(),
+            "the crisis plan in force is version {version} from the plan editor, not the file"
+        );
+    }
     Ok(Some(Arc::new(room)))
 }
 

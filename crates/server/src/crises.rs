@@ -28,9 +28,10 @@ impl From<RoomError> for ApiError {
             RoomError::NotFound(_) => ApiError::NotFound(e.to_string()),
             RoomError::Forbidden(_) => ApiError::Forbidden(e.to_string()),
             RoomError::Invalid(_) => ApiError::BadRequest(e.to_string()),
-            RoomError::Store(firebreak_crisis::CrisisStoreError::Conflict(_)) => {
-                ApiError::Conflict(e.to_string())
-            }
+            RoomError::Store(
+                firebreak_crisis::CrisisStoreError::Conflict(_)
+                | firebreak_crisis::CrisisStoreError::PlanConflict(_),
+            ) => ApiError::Conflict(e.to_string()),
             RoomError::Store(_) => ApiError::Internal(e.to_string()),
         }
     }

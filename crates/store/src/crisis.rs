@@ -166,6 +166,83 @@ pub(crate) fn save(
     }
 }
 
+fn plan_versions(rows: Vec<Vec<Val>>) -> Result<Vec<firebreak_crisis::PlanVersion>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            let int = |v: &Val| match v {
+                Val::Int(i) => Ok(*i),
+                other => Err(StoreError::CorruptRow(format!("plan version: {other:?}"))),
+            };
+            let text = |v: &Val| match v {
+                Val::Text(s) => s.clone(),
+                _ => String::new(),
+            };
+            if r.len() < 5 {
+                return Err(StoreError::CorruptRow("plan version row".into()));
+            }
+            Ok(firebreak_crisis::PlanVersion {
+                version: u64::try_from(int(&r[0])?).unwrap_or(0),
+                text: text(&r[1]),
+                author: text(&r[2]),
+                note: text(&r[3]),
+                saved_at: chrono::DateTime::from_timestamp_millis(int(&r[4])?)
+                    .ok_or_else(|| StoreError::CorruptRow("plan version time".into()))?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn latest_plan(
+    db: &mut dyn Sql,
+) -> Result<Option<firebreak_crisis::PlanVersion>, StoreError> {
+    Ok(plan_versions(db.rows(
+        "SELECT version, text, author, note, saved_at FROM plan_versions \
+         ORDER BY version DESC LIMIT 1",
+        &[],
+    )?)?
+    .into_iter()
+    .next())
+}
+
+pub(crate) fn plan_history(
+    db: &mut dyn Sql,
+    limit: usize,
+) -> Result<Vec<firebreak_crisis::PlanVersion>, StoreError> {
+    plan_versions(db.rows(
+        "SELECT version, '', author, note, saved_at FROM plan_versions \
+         ORDER BY version DESC LIMIT ?1",
+        &[Val::Int(i64::try_from(limit).unwrap_or(i64::MAX))],
+    )?)
+}
+
+/// `Ok(Err(newest))` when the newest saved version is not `base`.
+pub(crate) fn save_plan(
+    db: &mut dyn Sql,
+    base: u64,
+    text: &str,
+    author: &str,
+    note: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Result<u64, u64>, StoreError> {
+    let newest = latest_plan(db)?.map_or(0, |v| v.version);
+    if newest != base {
+        return Ok(Err(newest));
+    }
+    let version = newest + 1;
+    db.exec(
+        "INSERT INTO plan_versions (version, text, author, note, saved_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        &[
+            Val::Int(i64::try_from(version).unwrap_or(i64::MAX)),
+            text.into(),
+            author.into(),
+            note.into(),
+            Val::Int(at.timestamp_millis()),
+        ],
+    )?;
+    Ok(Ok(version))
+}
+
 /// Implements `CrisisStore` for a backend with `inbox_write` / `inbox_read`.
 macro_rules! impl_crisis_store {
     ($store:ty) => {
@@ -229,6 +306,47 @@ macro_rules! impl_crisis_store {
                 before: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<firebreak_crisis::Crisis>, firebreak_crisis::CrisisStoreError> {
                 self.inbox_read(|db| crate::crisis::due(db, before))
+                    .map_err(|e| firebreak_crisis::CrisisStoreError::Other(e.to_string()))
+            }
+            fn save_plan(
+                &self,
+                base: u64,
+                text: &str,
+                author: &str,
+                note: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, firebreak_crisis::CrisisStoreError> {
+                let mut out = None;
+                let r = self.inbox_write(|db| {
+                    let saved = crate::crisis::save_plan(db, base, text, author, note, at)
+                        .map_err(crate::inbox::fail)?;
+                    out = Some(saved);
+                    Ok(())
+                });
+                match (out, r) {
+                    (Some(Ok(v)), Ok(())) => Ok(v),
+                    (Some(Err(newest)), _) => {
+                        Err(firebreak_crisis::CrisisStoreError::PlanConflict(newest))
+                    }
+                    (_, Err(e)) => Err(firebreak_crisis::CrisisStoreError::Other(e.to_string())),
+                    (None, Ok(())) => Err(firebreak_crisis::CrisisStoreError::Other(
+                        "not saved".into(),
+                    )),
+                }
+            }
+            fn latest_plan(
+                &self,
+            ) -> Result<Option<firebreak_crisis::PlanVersion>, firebreak_crisis::CrisisStoreError>
+            {
+                self.inbox_read(|db| crate::crisis::latest_plan(db))
+                    .map_err(|e| firebreak_crisis::CrisisStoreError::Other(e.to_string()))
+            }
+            fn plan_history(
+                &self,
+                limit: usize,
+            ) -> Result<Vec<firebreak_crisis::PlanVersion>, firebreak_crisis::CrisisStoreError>
+            {
+                self.inbox_read(|db| crate::crisis::plan_history(db, limit))
                     .map_err(|e| firebreak_crisis::CrisisStoreError::Other(e.to_string()))
             }
         }

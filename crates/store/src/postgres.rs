@@ -79,6 +79,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "api_tokens",
         sql: include_str!("../migrations/postgres/0012_api_tokens.sql"),
     },
+    Migration {
+        version: 13,
+        name: "plan_versions",
+        sql: include_str!("../migrations/postgres/0013_plan_versions.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has

@@ -82,6 +82,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "api_tokens",
         sql: include_str!("../migrations/sqlite/0012_api_tokens.sql"),
     },
+    Migration {
+        version: 13,
+        name: "plan_versions",
+        sql: include_str!("../migrations/sqlite/0013_plan_versions.sql"),
+    },
 ];
 
 /// Up to this many full-text matches, a search starts from the matches and sorts them;

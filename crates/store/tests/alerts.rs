@@ -1,15 +1,19 @@
-//! The alert log (every alert emission, and the outbox of notifications whose delivery is
-//! unconfirmed), on both backends: the embedded SQLite and a real PostgreSQL.
+//! What the detectors and the crisis room keep besides mentions and crises: the alert log
+//! (every alert emission, and the outbox of notifications whose delivery is unconfirmed)
+//! and the versions of the crisis plan saved by the editor, on both backends: the
+//! embedded SQLite and a real PostgreSQL.
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use firebreak_core::{Alert, AlertKind, ChannelId};
+use firebreak_crisis::{CrisisStore, CrisisStoreError};
 use firebreak_store::{AlertLog, PgStore, SqliteStore};
 use firebreak_testkit::{t0, PgDatabase};
 
 struct Subject {
     log: Arc<dyn AlertLog>,
+    crises: Arc<dyn CrisisStore>,
     _keep: Box<dyn std::any::Any>,
 }
 
@@ -17,7 +21,8 @@ fn sqlite() -> Option<Subject> {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open(&dir.path().join("a.db")).expect("open sqlite"));
     Some(Subject {
-        log: store,
+        log: store.clone(),
+        crises: store,
         _keep: Box::new(dir),
     })
 }
@@ -26,7 +31,8 @@ fn postgres() -> Option<Subject> {
     let db = PgDatabase::create()?;
     let store = Arc::new(PgStore::connect(&db.url).expect("connect postgres"));
     Some(Subject {
-        log: store,
+        log: store.clone(),
+        crises: store,
         _keep: Box::new(db),
     })
 }
@@ -46,6 +52,7 @@ stories!(
     an_emission_is_claimed_once_and_a_higher_severity_is_a_new_emission,
     undelivered_emissions_are_the_outbox_until_marked_delivered,
     recent_alerts_come_back_whole_newest_first,
+    plan_versions_follow_each_other_and_a_stale_save_is_refused,
 );
 
 fn alert(id: &str, severity: u8, minutes: i64) -> Alert {
@@ -132,4 +139,45 @@ fn recent_alerts_come_back_whole_newest_first(s: &Subject) {
         alert("@velora:crisis:1", 2, 50),
         "stored whole"
     );
+}
+
+fn plan_versions_follow_each_other_and_a_stale_save_is_refused(s: &Subject) {
+    assert_eq!(s.crises.latest_plan().expect("latest"), None);
+    let v1 = s
+        .crises
+        .save_plan(0, "plan_version = 1 # a", "marta", "first", t0())
+        .expect("save");
+    assert_eq!(v1, 1);
+    let v2 = s
+        .crises
+        .save_plan(
+            1,
+            "plan_version = 1 # b",
+            "luca",
+            "second",
+            t0() + Duration::minutes(1),
+        )
+        .expect("save");
+    assert_eq!(v2, 2);
+    // Saved on top of version 1 while version 2 exists: refused, naming the newer one.
+    match s
+        .crises
+        .save_plan(1, "plan_version = 1 # c", "ada", "late", t0())
+    {
+        Err(CrisisStoreError::PlanConflict(2)) => {}
+        other => panic!("expected a conflict with version 2, got {other:?}"),
+    }
+    let latest = s.crises.latest_plan().expect("latest").expect("a version");
+    assert_eq!(
+        (latest.version, latest.text.as_str(), latest.author.as_str()),
+        (2, "plan_version = 1 # b", "luca")
+    );
+    let history: Vec<(u64, String)> = s
+        .crises
+        .plan_history(10)
+        .expect("history")
+        .into_iter()
+        .map(|v| (v.version, v.note))
+        .collect();
+    assert_eq!(history, [(2, "second".into()), (1, "first".into())]);
 }

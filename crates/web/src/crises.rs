@@ -526,6 +526,9 @@ struct StatementTemplate {
 struct PlanPage {
     tr: Tr,
     me: Me,
+    version: u64,
+    can_edit: bool,
+    saved: Option<String>,
     brand: String,
     languages: String,
     people: Vec<PersonRow>,
@@ -535,12 +538,15 @@ struct PlanPage {
     do_not_promise: Vec<(String, String)>,
 }
 
-/// `GET /plan`: the loaded crisis plan, as the team reads it.
+/// `GET /plan`: the crisis plan in force, as the team reads it.
 pub(crate) async fn plan_page(
     State(state): State<WebState>,
     user: CurrentUser,
+    Query(q): Query<PlanQuery>,
 ) -> Result<Response, WebError> {
     let room = room(&state)?;
+    let r = room.clone();
+    let version = blocking(move || Ok(r.refresh_plan()?)).await?;
     let plan = room.plan();
     let json = serde_json::to_value(&plan.statements).unwrap_or_default();
     let mut statements = Vec::new();
@@ -555,9 +561,13 @@ pub(crate) async fn plan_page(
             }
         }
     }
+    let tr = user.tr();
     let page = PlanPage {
-        tr: user.tr(),
+        tr,
         me: Me::of(&user),
+        version,
+        can_edit: user.role >= Role::Manager,
+        saved: q.saved.map(|v| format!("{} {v}", tr.t("plan_saved"))),
         brand: plan.brand.clone(),
         languages: plan.languages.join(", "),
         people: plan
@@ -613,4 +623,179 @@ pub(crate) async fn plan_page(
             .collect(),
     };
     Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PlanQuery {
+    saved: Option<u64>,
+}
+
+pub(crate) struct PlanProblem {
+    line: usize,
+    column: usize,
+    problem: String,
+    fix: String,
+}
+
+pub(crate) struct PlanHistoryRow {
+    version: u64,
+    author: String,
+    when: String,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "plan_edit.html")]
+pub(crate) struct PlanEditPage {
+    tr: Tr,
+    me: Me,
+    /// The version the text was read from: saving on top of a newer one is refused.
+    base: u64,
+    text: String,
+    note: String,
+    problems: Vec<PlanProblem>,
+    conflict: Option<String>,
+    history: Vec<PlanHistoryRow>,
+}
+
+fn history(room: &CrisisRoom) -> Result<Vec<PlanHistoryRow>, WebError> {
+    let versions = room.store().plan_history(20).map_err(RoomError::from)?;
+    Ok(versions
+        .into_iter()
+        .map(|v| PlanHistoryRow {
+            version: v.version,
+            author: v.author,
+            when: when(v.saved_at),
+            note: v.note,
+        })
+        .collect())
+}
+
+/// `GET /plan/edit`: the plan's text in force, for managers and admins to change.
+pub(crate) async fn plan_edit_page(
+    State(state): State<WebState>,
+    user: CurrentUser,
+) -> Result<Response, WebError> {
+    user.require(&state, Role::Manager, "plan.edit", "plan")
+        .await?;
+    let room = room(&state)?;
+    let (current, history) = blocking(move || {
+        room.refresh_plan()?;
+        Ok((room.plan_in_force(), history(&room)?))
+    })
+    .await?;
+    let page = PlanEditPage {
+        tr: user.tr(),
+        me: Me::of(&user),
+        base: current.version,
+        text: current.text.as_str().to_owned(),
+        note: String::new(),
+        problems: Vec::new(),
+        conflict: None,
+        history,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PlanForm {
+    csrf: String,
+    base: u64,
+    text: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /plan/edit`: validates the text (every problem with its line, column and fix);
+/// a valid plan is saved as a new version and put in force at once, on every node. A
+/// save on top of a version someone else saved meanwhile is refused.
+pub(crate) async fn plan_save(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    form: Result<Form<PlanForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(f) = form.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    user.check_csrf(&f.csrf)?;
+    user.require(&state, Role::Manager, "plan.save", "plan")
+        .await?;
+    let room = room(&state)?;
+    let text = f.text.replace("\r\n", "\n");
+    let note = f.note.trim().chars().take(200).collect::<String>();
+    let (author, base) = (user.name.clone(), f.base);
+    let (t, n, r) = (text.clone(), note.clone(), room.clone());
+    let outcome = blocking(move || {
+        let problems = firebreak_plan::diagnose(&t, "plan");
+        if !problems.is_empty() {
+            return Ok(Err((problems, None)));
+        }
+        let plan =
+            firebreak_plan::parse(&t, "plan").map_err(|e| WebError::BadRequest(e.to_string()))?;
+        match r.store().save_plan(base, &t, &author, &n, Utc::now()) {
+            Ok(version) => {
+                r.replace_plan(plan, t, version);
+                Ok(Ok(version))
+            }
+            Err(firebreak_crisis::CrisisStoreError::PlanConflict(newer)) => {
+                Ok(Err((Vec::new(), Some(newer))))
+            }
+            Err(e) => Err(RoomError::from(e).into()),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(version) => {
+            crate::auth::audit(
+                &state,
+                &user.name,
+                "plan.save",
+                "plan",
+                firebreak_respond::audit::Outcome::Done,
+                &format!("version {version}: {note}"),
+            )
+            .await;
+            Ok(Redirect::to(&format!("/plan?saved={version}")).into_response())
+        }
+        Err((problems, conflict)) => {
+            let tr = user.tr();
+            let detail = match conflict {
+                Some(v) => format!("version {v} was saved meanwhile"),
+                None => format!("{} problem(s)", problems.len()),
+            };
+            crate::auth::audit(
+                &state,
+                &user.name,
+                "plan.save",
+                "plan",
+                firebreak_respond::audit::Outcome::Refused,
+                &detail,
+            )
+            .await;
+            let r = room.clone();
+            let history = blocking(move || history(&r)).await?;
+            let page = PlanEditPage {
+                tr,
+                me: Me::of(&user),
+                base: f.base,
+                text,
+                note,
+                problems: problems
+                    .into_iter()
+                    .map(|p| PlanProblem {
+                        line: p.line,
+                        column: p.column,
+                        problem: p.problem,
+                        fix: p.fix,
+                    })
+                    .collect(),
+                conflict: conflict.map(|v| format!("{} {v}", tr.t("plan_conflict"))),
+                history,
+            };
+            let status = if page.conflict.is_some() {
+                axum::http::StatusCode::CONFLICT
+            } else {
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok((status, Html(page.render()?)).into_response())
+        }
+    }
 }

@@ -610,6 +610,72 @@ const TABLE: &[(&str, [&str; 5])] = &[
     ),
     ("save", ["Save", "Salva", "Guardar", "Zapisz", "Speichern"]),
     (
+        "edit_plan",
+        [
+            "Edit the plan",
+            "Modifica il piano",
+            "Editar el plan",
+            "Edytuj plan",
+            "Plan bearbeiten",
+        ],
+    ),
+    (
+        "plan_version",
+        ["version", "versione", "versión", "wersja", "Version"],
+    ),
+    (
+        "plan_saved",
+        [
+            "Saved and in force: version",
+            "Salvato e in vigore: versione",
+            "Guardado y en vigor: versión",
+            "Zapisano i obowiązuje: wersja",
+            "Gespeichert und in Kraft: Version",
+        ],
+    ),
+    (
+        "plan_problems",
+        [
+            "The plan was not saved: fix these problems",
+            "Il piano non è stato salvato: correggi questi problemi",
+            "El plan no se ha guardado: corrige estos problemas",
+            "Plan nie został zapisany: popraw te błędy",
+            "Der Plan wurde nicht gespeichert: behebe diese Probleme",
+        ],
+    ),
+    (
+        "plan_conflict",
+        [
+            "Not saved: someone saved the plan meanwhile, reload it and apply your change again. Newest version:",
+            "Non salvato: qualcuno ha salvato il piano nel frattempo, ricaricalo e riapplica la modifica. Versione più recente:",
+            "No guardado: alguien guardó el plan entretanto, recárgalo y vuelve a aplicar tu cambio. Versión más reciente:",
+            "Nie zapisano: ktoś w międzyczasie zapisał plan, wczytaj go ponownie i wprowadź zmianę jeszcze raz. Najnowsza wersja:",
+            "Nicht gespeichert: jemand hat den Plan inzwischen gespeichert, lade ihn neu und wiederhole deine Änderung. Neueste Version:",
+        ],
+    ),
+    (
+        "plan_note",
+        [
+            "What changed",
+            "Cosa è cambiato",
+            "Qué ha cambiado",
+            "Co się zmieniło",
+            "Was sich geändert hat",
+        ],
+    ),
+    (
+        "plan_history",
+        [
+            "Saved versions",
+            "Versioni salvate",
+            "Versiones guardadas",
+            "Zapisane wersje",
+            "Gespeicherte Versionen",
+        ],
+    ),
+    ("line", ["Line", "Riga", "Línea", "Wiersz", "Zeile"]),
+    ("fix", ["Fix", "Correzione", "Solución", "Poprawka", "Behebung"]),
+    (
         "first_alert",
         [
             "First alert",

@@ -143,6 +143,10 @@ pub fn router(state: WebState) -> Router {
         .route("/crises/{id}/action", post(crises::act))
         .route("/crises/{id}/report", get(crises::report))
         .route("/plan", get(crises::plan_page))
+        .route(
+            "/plan/edit",
+            get(crises::plan_edit_page).post(crises::plan_save),
+        )
         .route("/settings", get(pages::settings))
         .route("/settings/me", post(pages::settings_me))
         .route("/settings/password", post(pages::change_password))

@@ -58,6 +58,30 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
+struct NoPager;
+
+impl firebreak_crisis::Pager for NoPager {
+    fn page(&self, _page: firebreak_crisis::Page) {}
+}
+
+/// The reference plan, in force as the file's version 0.
+fn crisis_room(store: &Arc<SqliteStore>) -> Arc<firebreak_crisis::CrisisRoom> {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan.toml"),
+    )
+    .expect("the reference plan");
+    let plan = firebreak_plan::parse(&text, "plan.toml").expect("a valid plan");
+    Arc::new(
+        firebreak_crisis::CrisisRoom::new(
+            Arc::new(plan),
+            store.clone(),
+            Arc::new(NoPager),
+            Arc::new(SystemClock),
+        )
+        .with_source(text, 0),
+    )
+}
+
 fn world() -> World {
     let dir = tempfile::tempdir().expect("tmp");
     let store = Arc::new(SqliteStore::open(&dir.path().join("w.db")).expect("open"));
@@ -111,7 +135,7 @@ fn world() -> World {
         settings: Arc::new(firebreak_server::ServerSettings::default()),
         inbox: Some(inbox),
         linter: Some(Arc::new(firebreak_respond::lint::Linter::new(None))),
-        crisis: None,
+        crisis: Some(crisis_room(&store)),
         hooks: Default::default(),
         connectors: None,
         accounts: Some(store.clone()),
@@ -598,4 +622,150 @@ async fn a_user_changes_their_own_password_and_their_other_sessions_end() {
         .collect();
     assert!(mine.iter().any(|e| e.outcome == Outcome::Refused));
     assert!(mine.iter().any(|e| e.outcome == Outcome::Done));
+}
+
+/// Form encoding of a value (the plan text holds newlines, quotes, `=` and `#`).
+fn form_value(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn get_page(app: &Router, path: &str, s: &Session) -> (StatusCode, String) {
+    let (status, _, html) = send(
+        app,
+        Request::get(path)
+            .header(header::COOKIE, &s.cookie)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    (status, html)
+}
+
+async fn save_plan(
+    app: &Router,
+    s: &Session,
+    base: &str,
+    text: &str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let body = format!(
+        "csrf={}&base={base}&note={}&text={}",
+        s.csrf,
+        form_value("the brand's new name"),
+        form_value(text)
+    );
+    send(
+        app,
+        Request::post("/plan/edit")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &s.cookie)
+            .body(Body::from(body))
+            .expect("req"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_plan_editor_validates_refuses_stale_saves_and_puts_the_plan_in_force() {
+    let w = world();
+    let mut sessions = Vec::new();
+    for r in ROLES {
+        let (_, s) = login(&w.app, r.as_str(), PASSWORD).await;
+        sessions.push(s.expect("session"));
+    }
+    let (viewer, agent, manager, admin) = (&sessions[0], &sessions[1], &sessions[2], &sessions[3]);
+    let (_, plan_page) = get_page(&w.app, "/plan", viewer).await;
+    assert!(
+        plan_page.contains("Acme Coffee"),
+        "the file's plan is in force"
+    );
+    assert!(
+        !plan_page.contains("plan-edit-link"),
+        "viewers see no editor link"
+    );
+
+    // Viewers and agents may read the plan, not change it.
+    for s in [viewer, agent] {
+        assert_eq!(
+            get_page(&w.app, "/plan/edit", s).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, _, _) = save_plan(&w.app, s, "0", "plan_version = 1").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    let (status, form) = get_page(&w.app, "/plan/edit", manager).await;
+    assert_eq!(status, StatusCode::OK);
+    let base = value_after(&form, "name=\"base\" value=\"").to_owned();
+    assert_eq!(base, "0");
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan.toml"),
+    )
+    .expect("plan");
+    assert!(
+        form.contains("brand = &quot;Acme Coffee&quot;")
+            || form.contains("brand = &#34;Acme Coffee&#34;"),
+        "the text in force is in the editor"
+    );
+
+    // An invalid plan is not saved: every problem comes back with its line and fix.
+    let broken = text
+        .replace("plan_version = 1", "plan_version = 7")
+        .replace("brand = \"Acme Coffee\"", "brand = \"\"");
+    let (status, _, html) = save_plan(&w.app, manager, &base, &broken).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    let problems = html.matches("class=\"plan-problem\"").count();
+    assert!(problems >= 1, "{html}");
+    assert!(
+        html.contains("data-line=\"29\""),
+        "plan_version is on line 29: {html}"
+    );
+    let (_, plan_page) = get_page(&w.app, "/plan", manager).await;
+    assert!(plan_page.contains("Acme Coffee"), "nothing changed");
+
+    // A valid change is saved as version 1 and in force at once.
+    let renamed = text.replace("brand = \"Acme Coffee\"", "brand = \"Acme Roasters\"");
+    let (status, headers, _) = save_plan(&w.app, manager, &base, &renamed).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        headers.get(header::LOCATION).and_then(|v| v.to_str().ok()),
+        Some("/plan?saved=1")
+    );
+    let (_, plan_page) = get_page(&w.app, "/plan?saved=1", viewer).await;
+    assert!(
+        plan_page.contains("Acme Roasters"),
+        "the saved plan is in force"
+    );
+
+    // A save made on top of the old version is refused: it would undo the manager's.
+    let (status, _, html) = save_plan(&w.app, admin, "0", &text).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("plan-conflict"), "{html}");
+    let (_, plan_page) = get_page(&w.app, "/plan", viewer).await;
+    assert!(plan_page.contains("Acme Roasters"));
+
+    use firebreak_crisis::CrisisStore;
+    let history = w.store.plan_history(10).expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].version, history[0].author.as_str()),
+        (1, "manager")
+    );
+    use firebreak_respond::store::CaseStore;
+    let audit = w.store.audit_entries(0, 10_000).expect("audit");
+    let has = |actor: &str, outcome: Outcome| {
+        audit
+            .iter()
+            .any(|e| e.actor == actor && e.action == "plan.save" && e.outcome == outcome)
+    };
+    assert!(has("viewer", Outcome::Refused), "refusals are audited");
+    assert!(has("manager", Outcome::Done));
+    assert!(has("admin", Outcome::Refused), "the stale save is audited");
 }
