@@ -84,6 +84,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "plan_versions",
         sql: include_str!("../migrations/postgres/0013_plan_versions.sql"),
     },
+    Migration {
+        version: 14,
+        name: "filter_indexes",
+        sql: include_str!("../migrations/postgres/0014_filter_indexes.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "search_fold",
+        sql: include_str!("../migrations/postgres/0015_search_fold.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has
@@ -676,9 +686,11 @@ impl MentionStore for PgStore {
                     vec![Box::new(like_pattern(text))],
                 );
             } else {
+                // Folded like the indexed text (firebreak_fold, migration 0015).
+                let folded: Vec<String> = words.iter().map(|w| crate::query::fold(w)).collect();
                 push(
                     "text_search @@ to_tsquery('simple', ?)",
-                    vec![Box::new(ts_query(&words))],
+                    vec![Box::new(ts_query(&folded))],
                 );
             }
         }

@@ -87,11 +87,24 @@ const MIGRATIONS: &[Migration] = &[
         name: "plan_versions",
         sql: include_str!("../migrations/sqlite/0013_plan_versions.sql"),
     },
+    Migration {
+        version: 14,
+        name: "filter_indexes",
+        sql: include_str!("../migrations/sqlite/0014_filter_indexes.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "search_fold",
+        sql: include_str!("../migrations/sqlite/0015_search_fold.sql"),
+    },
 ];
 
 /// Up to this many full-text matches, a search starts from the matches and sorts them;
 /// beyond, it walks the time index and checks each mention (the first page comes early).
 const FEW_MATCHES: i64 = 20_000;
+
+/// How many rows a filter's index is asked about before the store picks the index to walk.
+const PROBE_CAP: i64 = 5_000;
 
 const BASE_COLUMNS: &str = "id, platform, channel, kind, created_at, author_id, author_handle, \
      author_followers, author_verified, text, lang, in_reply_to, reshare_of, url, ingested_at";
@@ -538,13 +551,55 @@ impl MentionStore for SqliteStore {
             params.push(Value::Text(after.id.clone()));
         }
         let page_size = query.page_size();
+        // Walking one filter's index (in time order) is fast when its value is rare and
+        // when it is common (the page fills early); SQLite's statistics cannot tell which
+        // value is which, so the store asks each index how many rows it holds for the
+        // value (up to PROBE_CAP), walks the smallest, and answers at once when one is empty.
+        let mut indexed_by = None;
+        if from_hits.is_none() {
+            let mut best: Option<(i64, &str)> = None;
+            // On a tie (both past the cap) the index with more distinct values wins.
+            for (index, column, value) in [
+                ("mentions_by_category_time", "category", &query.category),
+                ("mentions_by_intent_time", "intent", &query.intent),
+                (
+                    "mentions_by_lang_time",
+                    "COALESCE(lang, analysis_lang)",
+                    &query.lang,
+                ),
+                ("mentions_by_sentiment_time", "sentiment", &query.sentiment),
+                ("mentions_by_channel_time", "channel", &query.channel),
+            ] {
+                let Some(v) = value else { continue };
+                let n: i64 = conn
+                    .prepare_cached(&format!(
+                        "SELECT count(*) FROM (SELECT 1 FROM mentions INDEXED BY {index} \
+                         WHERE {column} = ?1 LIMIT {PROBE_CAP})"
+                    ))?
+                    .query_row([v], |row| row.get(0))?;
+                if n == 0 {
+                    return Ok(MentionPage::from_rows(Vec::new(), page_size));
+                }
+                if best.is_none_or(|(m, _)| n < m) {
+                    best = Some((n, index));
+                }
+            }
+            indexed_by = best.map(|(_, index)| index);
+        }
         let where_sql = if clauses.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let select = match &from_hits {
-            None => self.select_sql.clone(),
+            None => match indexed_by {
+                Some(index) => self.select_sql.replacen(
+                    " FROM mentions",
+                    &format!(" FROM mentions INDEXED BY {index}"),
+                    1,
+                ),
+                None => self.select_sql.clone(),
+            },
             Some(_) => format!(
                 "WITH hits(r) AS MATERIALIZED (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?) {}",
                 self.select_sql.replacen(

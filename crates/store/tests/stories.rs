@@ -371,6 +371,39 @@ fn analysis_is_stored_and_filterable(store: &dyn MentionStore) {
         .len(),
         4
     );
+    // Combinations narrow further; a value nothing has, alone or combined, finds nothing.
+    assert_eq!(
+        ids(MentionQuery {
+            sentiment: Some("negative".into()),
+            intent: Some("question".into()),
+            lang: Some("it".into()),
+            ..Default::default()
+        }),
+        ["mastodon:3"]
+    );
+    assert_eq!(
+        ids(MentionQuery {
+            sentiment: Some("positive".into()),
+            intent: Some("complaint".into()),
+            ..Default::default()
+        }),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(MentionQuery {
+            category: Some("billing_pricing".into()),
+            channel: Some("@velora".into()),
+            ..Default::default()
+        }),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(MentionQuery {
+            lang: Some("xx".into()),
+            ..Default::default()
+        }),
+        Vec::<String>::new()
+    );
 }
 
 fn text_search_finds_words_and_prefixes_among_many_matches(store: &dyn MentionStore) {
@@ -382,6 +415,7 @@ fn text_search_finds_words_and_prefixes_among_many_matches(store: &dyn MentionSt
     batch[17].text = "The Zebra kettle sparked".into();
     batch[20_001].text = "zebra-striped kettle, melted".into();
     batch[333].text = "a ZEBRA without anything else".into();
+    batch[444].text = "Il caffè è arrivato freddo, żółć na ekspres".into();
     for chunk in batch.chunks(5000) {
         store.upsert_mentions(chunk).expect("upsert");
     }
@@ -408,6 +442,15 @@ fn text_search_finds_words_and_prefixes_among_many_matches(store: &dyn MentionSt
     assert_eq!(search("zeb", None).mentions.len(), 3, "a prefix");
     assert_eq!(search("melted zebra", None).mentions.len(), 1);
     assert_eq!(search("giraffe", None).mentions.len(), 0);
+    // Diacritics fold on both sides, on both backends (ł is a letter of its own, not l
+    // with a mark: Unicode gives it no decomposition).
+    for q in ["caffe", "CAFFÈ", "zołc", "żółć ekspres"] {
+        assert_eq!(
+            ids(&search(q, None)),
+            ["mastodon:444"],
+            "{q:?} finds the mention with diacritics"
+        );
+    }
     // A common word: the newest first, page after page, each mention once.
     let first = search("kettle", None);
     assert_eq!(first.mentions.len(), 50);
