@@ -666,6 +666,36 @@ async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
         .await;
     b.screenshot("plan").await;
 
+    // The plan editor: a broken plan is refused with its problems located; a fixed one is
+    // saved and in force at once.
+    let edit = b.wait_for("#plan-edit-link", 10).await;
+    b.click(&edit).await;
+    b.wait_for("#plan-text", 10).await;
+    b.script(
+        "const t = document.getElementById('plan-text'); \
+         t.value = t.value.replace('plan_version = 1', 'plan_version = 9'); return true;",
+    )
+    .await;
+    let save = b.wait_for("#plan-save", 10).await;
+    b.click(&save).await;
+    b.wait_for("#plan-problems li.plan-problem", 10).await;
+    b.screenshot("plan-edit-problems").await;
+    b.script(
+        "const t = document.getElementById('plan-text'); \
+         t.value = t.value.replace('plan_version = 9', 'plan_version = 1') \
+           .replace('brand = \"Acme Coffee\"', 'brand = \"Acme Roasters\"'); return true;",
+    )
+    .await;
+    let save = b.wait_for("#plan-save", 10).await;
+    b.click(&save).await;
+    b.wait_for("#plan-people", 10).await;
+    let page = b.script("return document.body.innerText;").await;
+    assert!(
+        page.as_str().unwrap_or("").contains("Acme Roasters"),
+        "the saved plan is in force"
+    );
+    b.screenshot("plan-saved").await;
+
     // Settings show a manager the channels and the notification targets, without secrets.
     b.goto(&format!("{}/settings", server.base)).await;
     b.wait_for("#setup-channels tr[data-channel='@velora']", 10)
