@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use firebreak_core::Alert;
 
-use crate::inbox::{Sql, Val};
+use crate::inbox::{ms, opt_text as text, opt_time as time, Sql, Val};
 use crate::StoreError;
 
 /// One row of the alert log.
@@ -50,27 +50,6 @@ pub trait AlertLog: Send + Sync {
 
     /// Every emission, oldest claim first (for tests and audits).
     fn alert_log(&self) -> Result<Vec<AlertRecord>, StoreError>;
-}
-
-fn ms(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn time(v: &Val) -> Result<Option<DateTime<Utc>>, StoreError> {
-    match v {
-        Val::Null => Ok(None),
-        Val::Int(t) => DateTime::from_timestamp_millis(*t)
-            .map(Some)
-            .ok_or_else(|| StoreError::CorruptRow(format!("time {t} out of range"))),
-        Val::Text(t) => Err(StoreError::CorruptRow(format!("time {t:?} is text"))),
-    }
-}
-
-fn text(v: &Val) -> Option<String> {
-    match v {
-        Val::Text(s) => Some(s.clone()),
-        _ => None,
-    }
 }
 
 pub(crate) fn claim(

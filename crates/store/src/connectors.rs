@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::inbox::{Sql, Val};
+use crate::inbox::{ms, opt_text as text, opt_time as time, Sql, Val};
 use crate::StoreError;
 
 /// How a connector is doing, as the dashboard shows it.
@@ -88,27 +88,6 @@ pub trait ConnectorStates: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Every connector, by name.
     fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError>;
-}
-
-fn ms(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn time(v: &Val) -> Result<Option<DateTime<Utc>>, StoreError> {
-    match v {
-        Val::Null => Ok(None),
-        Val::Int(t) => DateTime::from_timestamp_millis(*t)
-            .map(Some)
-            .ok_or_else(|| StoreError::CorruptRow(format!("time {t} out of range"))),
-        Val::Text(t) => Err(StoreError::CorruptRow(format!("time {t:?} is text"))),
-    }
-}
-
-fn text(v: &Val) -> Option<String> {
-    match v {
-        Val::Text(s) => Some(s.clone()),
-        _ => None,
-    }
 }
 
 /// Creates the row when missing.

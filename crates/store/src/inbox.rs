@@ -72,13 +72,30 @@ pub(crate) fn fail(e: StoreError) -> StoreFailure {
     StoreFailure::Other(e.to_string())
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
 fn from_ms(v: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(v)
         .ok_or_else(|| StoreError::CorruptRow(format!("time {v} out of range")))
+}
+
+/// A nullable epoch-milliseconds column.
+pub(crate) fn opt_time(v: &Val) -> Result<Option<DateTime<Utc>>, StoreError> {
+    match v {
+        Val::Null => Ok(None),
+        Val::Int(t) => from_ms(*t).map(Some),
+        Val::Text(t) => Err(StoreError::CorruptRow(format!("time {t:?} is text"))),
+    }
+}
+
+/// A nullable text column.
+pub(crate) fn opt_text(v: &Val) -> Option<String> {
+    match v {
+        Val::Text(s) => Some(s.clone()),
+        _ => None,
+    }
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
