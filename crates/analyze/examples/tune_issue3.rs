@@ -120,15 +120,19 @@ fn sent(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
         }
         val.push(v.samples);
     }
+    // Source of each sample: 0 xlm-t, 1 airline, 2 Mozetič English.
+    let mut src = vec![0u8; set.samples.len()];
     for a in data::airline(&d)?
         .iter()
         .filter(|a| !data::airline_is_test(&a.id))
     {
         set.add_g(&a.text, a.sentiment, 0.2, Some(en));
+        src.push(1);
     }
     for (id, t, pos) in data::mozetic(&d, "eng")? {
         if !data::mozetic_is_test(&id) {
             set.add_g(&t, if pos { 2 } else { 0 }, 0.1, Some(en));
+            src.push(2);
         }
     }
     let xt: std::collections::HashSet<String> = data::xlmt(&d, "english", "train")?
@@ -207,6 +211,100 @@ fn sent(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
     let zero = [0.0f32; 3];
     let half = [prior[0] * 0.5, prior[1] * 0.5, prior[2] * 0.5];
 
+    if wanted("self") {
+        // Self-training: unlabelled English tweets (OLID train texts,
+        // complaints-preotiuc texts) labelled by the air0.3/moz0.1 model with
+        // its English prior correction; confident ones added at a low weight.
+        let mut tr = set.samples.clone();
+        for (x, s) in tr.iter_mut().zip(&src) {
+            if *s == 1 {
+                x.w = 0.3;
+            }
+        }
+        let pr = prior_correction(&tr, en);
+        let l = train_head("s", &SENTIMENT_CLASSES, false, &tr, bits, &lr_params(2));
+        let n = train_nb_ovr("s", &SENTIMENT_CLASSES, &tr, bits, &nb_params(2), 1.0);
+        let h0 = average_heads(&l, &n, 0.5);
+        report("self: teacher+prior", &h0, false, pr);
+        let (dn, dp, _, _) = fit_class_offsets(&h0, &allval, 8);
+        let mut unl = SampleSet::new(ex);
+        for (t, _) in data::tweeteval(&d, "offensive", "train")? {
+            unl.add_g(&t, 0, 1.0, Some(en));
+        }
+        for c in data::complaints(&d)? {
+            unl.add_g(&c.text, 0, 1.0, Some(en));
+        }
+        let mut scored: Vec<(Sample, f32)> = unl
+            .samples
+            .into_iter()
+            .map(|mut s| {
+                let mut z = h0.logits(&s.f);
+                z[0] += dn + pr[0];
+                z[1] += pr[1];
+                z[2] += dp + pr[2];
+                firebreak_analyze::model::softmax(&mut z);
+                let y = argmax(&z);
+                s.y = y;
+                (s, z[y])
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (conf, w) in [(0.7f32, 0.1f32), (0.7, 0.3), (0.5, 0.1)] {
+            let mut t2 = tr.clone();
+            let mut cnt = [0usize; 3];
+            for (s, p) in &scored {
+                if *p >= conf {
+                    let mut s = s.clone();
+                    s.w = w;
+                    cnt[s.y] += 1;
+                    t2.push(s);
+                }
+            }
+            let pr2 = prior_correction(&t2, en);
+            let l = train_head("s", &SENTIMENT_CLASSES, false, &t2, bits, &lr_params(2));
+            let n = train_nb_ovr("s", &SENTIMENT_CLASSES, &t2, bits, &nb_params(2), 1.0);
+            let h = average_heads(&l, &n, 0.5);
+            report(
+                &format!("self conf{conf} w{w} {cnt:?}+prior"),
+                &h,
+                false,
+                pr2,
+            );
+        }
+        return Ok(());
+    }
+    if wanted("weights") {
+        // Airline / Mozetič English weights, with the English prior correction
+        // recomputed for each mix.
+        let combos: Vec<(f32, f32)> = std::env::var("FB_WEIGHTS")
+            .ok()
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|p| {
+                        let (a, m) = p.split_once(':')?;
+                        Some((a.parse().ok()?, m.parse().ok()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![(0.3, 0.1), (0.2, 0.2), (0.3, 0.2), (0.5, 0.3)]);
+        for (aw, mw) in combos {
+            let mut tr = set.samples.clone();
+            for (x, s) in tr.iter_mut().zip(&src) {
+                match s {
+                    1 => x.w = aw,
+                    2 => x.w = mw,
+                    _ => {}
+                }
+            }
+            let pr = prior_correction(&tr, en);
+            let l = train_head("s", &SENTIMENT_CLASSES, false, &tr, bits, &lr_params(2));
+            let n = train_nb_ovr("s", &SENTIMENT_CLASSES, &tr, bits, &nb_params(2), 1.0);
+            let h = average_heads(&l, &n, 0.5);
+            report(&format!("air{aw} moz{mw}"), &h, false, zero);
+            report(&format!("air{aw} moz{mw}+prior {pr:.2?}"), &h, false, pr);
+        }
+        return Ok(());
+    }
     let lr = train_head(
         "s",
         &SENTIMENT_CLASSES,
@@ -395,6 +493,31 @@ fn germ(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
         let e = mean_heads(&hs);
         show("ens3", &|s: &Sample| sigmoid(e.logits(&s.f)[0]));
     }
+    if wanted("ens-more") {
+        for (name, seeds, ep) in [
+            ("ens3 e3", vec![3u64, 13, 23], 3usize),
+            ("ens5", vec![3u64, 13, 23, 33, 43], 4),
+        ] {
+            let hs: Vec<HeadWeights> = seeds
+                .iter()
+                .map(|&seed| {
+                    train_binary_lr_nb(
+                        "o",
+                        &fit.samples,
+                        bits,
+                        &TrainParams {
+                            seed,
+                            epochs: ep,
+                            ..p
+                        },
+                        0.5,
+                    )
+                })
+                .collect();
+            let e = mean_heads(&hs);
+            show(name, &|s: &Sample| sigmoid(e.logits(&s.f)[0]));
+        }
+    }
     if wanted("blocks") {
         // LR with en/de/pl blocks (the columns exist already in the model),
         // NB shared.
@@ -433,6 +556,40 @@ fn germ(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
                     s.w *= wa;
                 } else if f == "INSULT" || f == "PROFANITY" {
                     s.w *= wi;
+                }
+            }
+            let h = train_binary_lr_nb("o", &tr, bits, &p, 0.5);
+            show(name, &|s: &Sample| sigmoid(h.logits(&s.f)[0]));
+        }
+    }
+    if wanted("denone") {
+        // Extra German tweets that are almost surely not offensive, as
+        // negatives: Mozetič German positive tweets (90 % split) and xlm-t
+        // German train positive / neutral tweets.
+        let mut extra = SampleSet::new(ex);
+        for (id, t, pos) in data::mozetic(&d, "deu")? {
+            if pos && !data::mozetic_is_test(&id) {
+                extra.add_g(&t, 0, 1.0, Some(1));
+            }
+        }
+        let n_moz = extra.samples.len();
+        for (t, y) in data::xlmt(&d, "german", "train")? {
+            if y >= 1 {
+                extra.add_g(&t, 0, 1.0, Some(1));
+            }
+        }
+        for (name, wm, wx) in [
+            ("moz-de-pos 0.1", 0.1f32, 0.0f32),
+            ("moz-de-pos 0.3", 0.3, 0.0),
+            ("xlmt-de pos/neu 0.5", 0.0, 0.5),
+        ] {
+            let mut tr = fit.samples.clone();
+            for (i, x) in extra.samples.iter().enumerate() {
+                let w = if i < n_moz { wm } else { wx };
+                if w > 0.0 {
+                    let mut x = x.clone();
+                    x.w = w;
+                    tr.push(x);
                 }
             }
             let h = train_binary_lr_nb("o", &tr, bits, &p, 0.5);
