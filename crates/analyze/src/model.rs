@@ -37,6 +37,14 @@ pub struct HeadMeta {
     /// for a text in `groups[g]` the logits are shared block + block `g + 1`.
     #[serde(default)]
     pub groups: Vec<String>,
+    /// The language blocks are biases only (no weight columns stored): a
+    /// per-language decision threshold or class-prior correction.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bias_only_groups: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Model header.
@@ -71,12 +79,25 @@ pub struct HeadWeights {
     pub threshold: f32,
     /// Language blocks (see [`HeadMeta::groups`]).
     pub groups: Vec<String>,
+    /// The language blocks are biases only: `w` holds the shared block's
+    /// `k` columns, `bias` all `k * (1 + groups)` values.
+    pub bias_only_groups: bool,
 }
 
 impl HeadWeights {
-    /// Number of stored outputs (all blocks).
+    /// Number of outputs (all blocks; the length of `bias`).
     pub fn outputs(&self) -> usize {
         self.bias.len()
+    }
+
+    /// Number of weight columns per bucket (`outputs()` unless the language
+    /// blocks are biases only).
+    pub fn columns(&self) -> usize {
+        if self.bias_only_groups {
+            self.k()
+        } else {
+            self.outputs()
+        }
     }
 
     /// Outputs per block.
@@ -95,7 +116,7 @@ impl HeadWeights {
 
     /// Float logits with the block of language group `g` added.
     pub fn logits_group(&self, f: &Features, g: Option<usize>) -> Vec<f32> {
-        let n = self.outputs();
+        let n = self.columns();
         let k = self.k();
         let g = g.filter(|&g| g < self.groups.len());
         let mut out: Vec<f32> = self.bias[..k].to_vec();
@@ -110,7 +131,7 @@ impl HeadWeights {
             for (o, w) in out.iter_mut().zip(&row[..k]) {
                 *o += w * v;
             }
-            if let Some(g) = g {
+            if let Some(g) = g.filter(|_| !self.bias_only_groups) {
                 for (o, w) in out.iter_mut().zip(&row[(g + 1) * k..(g + 2) * k]) {
                     *o += w * v;
                 }
@@ -153,13 +174,13 @@ impl Model {
     /// Quantise trained heads into one model.
     pub fn from_heads(cfg: FeatureConfig, heads: &[HeadWeights], info: serde_json::Value) -> Model {
         let buckets = 1usize << cfg.bucket_bits;
-        let total: usize = heads.iter().map(|h| h.outputs()).sum();
+        let total: usize = heads.iter().map(|h| h.columns()).sum();
         let stride = total.div_ceil(8) * 8;
         let mut weights = vec![0i8; buckets * stride];
         let mut metas = Vec::new();
         let mut offset = 0;
         for h in heads {
-            let k = h.outputs();
+            let k = h.columns();
             let max = h.w.iter().fold(0.0f32, |m, x| m.max(x.abs()));
             let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
             for b in 0..buckets {
@@ -178,6 +199,7 @@ impl Model {
                 temperature: h.temperature,
                 threshold: h.threshold,
                 groups: h.groups.clone(),
+                bias_only_groups: h.bias_only_groups,
             });
             offset += k;
         }
@@ -234,8 +256,9 @@ impl Model {
         for h in &header.heads {
             let n = h.bias.len();
             let k = if h.sigmoid { 1 } else { h.classes.len() };
+            let cols = if h.bias_only_groups { k } else { n };
             if k == 0
-                || h.offset + n > header.stride
+                || h.offset + cols > header.stride
                 || n != k * (1 + h.groups.len())
                 || (h.sigmoid && h.classes.len() != 1)
             {
@@ -329,7 +352,10 @@ impl Model {
                 acc.get(h.offset + j).copied().unwrap_or(0) as f32 * h.scale * v + h.bias[j];
             if let Some(g) = g {
                 let c = (g + 1) * k + j;
-                raw += acc.get(h.offset + c).copied().unwrap_or(0) as f32 * h.scale * v + h.bias[c];
+                raw += h.bias[c];
+                if !h.bias_only_groups {
+                    raw += acc.get(h.offset + c).copied().unwrap_or(0) as f32 * h.scale * v;
+                }
             }
             out.push(raw / h.temperature.max(1e-3));
         }
@@ -386,6 +412,7 @@ mod tests {
             temperature: 1.0,
             threshold: 0.5,
             groups: Vec::new(),
+            bias_only_groups: false,
         };
         let m = Model::from_heads(cfg, std::slice::from_ref(&head), serde_json::json!({}));
         let bytes = m.to_bytes().expect("serialise");
