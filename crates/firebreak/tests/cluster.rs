@@ -215,40 +215,9 @@ fn a_killed_worker_owning_the_detectors_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
 
     // The reference: one uninterrupted single node replaying the same stream.
-    let reference = run(firebreak(dir.path())
-        .args([
-            "replay",
-            "--max",
-            "--json",
-            "--alerts-out",
-            "reference.jsonl",
-        ])
-        .arg(demo_path()));
-    assert!(reference.status.success(), "{}", stderr(&reference));
-    let reference: Vec<serde_json::Value> =
-        std::fs::read_to_string(dir.path().join("reference.jsonl"))
-            .expect("reference alerts")
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-    let expected: HashSet<Key> = reference.iter().map(alert_key).collect();
-    let expected_crisis: HashSet<Key> = reference
-        .iter()
-        .filter(|a| a["crisis"] == true)
-        .map(alert_key)
-        .collect();
-    assert!(!expected_crisis.is_empty(), "the demo raises crisis alerts");
-
+    let (expected, expected_crisis) = reference(dir.path());
     let (hook, seen) = receiver();
-    std::fs::write(
-        dir.path().join("firebreak.toml"),
-        format!(
-            "[store]\nurl = \"{db}\"\n\n[cluster]\nnats_url = \"{}\"\nack_wait_secs = 5\nfetch_batch = 100\n\n\
-             [[notify.targets]]\nkind = \"webhook\"\nname = \"ops\"\nurl = \"{hook}\"\ncrisis_only = true\n",
-            nats.url()
-        ),
-    )
-    .expect("config");
+    write_config(dir.path(), &db, &nats, &hook);
 
     let w1 = Node::start(dir.path(), "w1", &["serve", "--role", "worker"]);
     eventually("w1 owns the detectors", || {
@@ -360,6 +329,20 @@ fn a_killed_worker_owning_the_detectors_loses_and_duplicates_nothing() {
     );
 }
 
+/// Every node's configuration: the shared PostgreSQL and NATS, and a webhook for crisis
+/// alerts.
+fn write_config(dir: &Path, db: &str, nats: &NatsServer, hook: &str) {
+    std::fs::write(
+        dir.join("firebreak.toml"),
+        format!(
+            "[store]\nurl = \"{db}\"\n\n[cluster]\nnats_url = \"{}\"\nack_wait_secs = 5\nfetch_batch = 100\n\n\
+             [[notify.targets]]\nkind = \"webhook\"\nname = \"ops\"\nurl = \"{hook}\"\ncrisis_only = true\n",
+            nats.url()
+        ),
+    )
+    .expect("config");
+}
+
 /// The alerts of one uninterrupted single node replaying the demo: all, and the crisis ones.
 fn reference(dir: &Path) -> (HashSet<Key>, HashSet<Key>) {
     let out = run(firebreak(dir)
@@ -402,15 +385,7 @@ fn owner_dies_at(failpoint: &str, db_name: &str) -> Option<Outbox> {
     let dir = tempfile::tempdir().expect("tmp");
     let (_, expected_crisis) = reference(dir.path());
     let (hook, seen) = receiver();
-    std::fs::write(
-        dir.path().join("firebreak.toml"),
-        format!(
-            "[store]\nurl = \"{db}\"\n\n[cluster]\nnats_url = \"{}\"\nack_wait_secs = 5\nfetch_batch = 100\n\n\
-             [[notify.targets]]\nkind = \"webhook\"\nname = \"ops\"\nurl = \"{hook}\"\ncrisis_only = true\n",
-            nats.url()
-        ),
-    )
-    .expect("config");
+    write_config(dir.path(), &db, &nats, &hook);
     let mut w1 = Node::start_with(
         dir.path(),
         "w1",
