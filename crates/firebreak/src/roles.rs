@@ -255,6 +255,21 @@ async fn front(
     } else {
         None
     };
+    // A web node runs no crisis clock (the detector owner does), so it checks for a plan
+    // version saved on another node on the same period.
+    if let Some(r) = room.clone() {
+        let every = Duration::from_secs(config.inbox.tick_secs);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            loop {
+                interval.tick().await;
+                let r = r.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || r.refresh_plan()).await {
+                    tracing::warn!(error = %e, "cannot check for a newer saved plan");
+                }
+            }
+        });
+    }
     let state = firebreak_server::AppState {
         store: stores.mentions.clone(),
         ingest: publisher.sender(),
