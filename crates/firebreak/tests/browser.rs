@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{firebreak, run, stderr, Server};
+use support::{api_token, firebreak, stderr, Server};
 
 const PASSWORD: &str = "a long test password";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -313,18 +313,6 @@ fn add_user(dir: &Path, db: &str, name: &str, role: &str) {
     }
     let out = add.wait_with_output().expect("user add");
     assert!(out.status.success(), "{}", stderr(&out));
-}
-
-/// An API token of `name` (`firebreak user token`), for the JSON API's team reads.
-fn api_token(dir: &Path, db: &str, name: &str) -> String {
-    let out = run(firebreak(dir).args(["--db", db, "user", "token", name]));
-    assert!(out.status.success(), "{}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .split("shown once: ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .expect("the token in the output")
-        .to_owned()
 }
 
 /// GET on the JSON API as the token's account.

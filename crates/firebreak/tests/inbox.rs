@@ -60,17 +60,10 @@ fn setup() -> (tempfile::TempDir, String) {
 }
 
 /// An account named like the configured agent, and an API token acting as it.
-fn api_token(dir: &std::path::Path, db: &str, name: &str) -> String {
+fn agent_token(dir: &std::path::Path, db: &str, name: &str) -> String {
     let out = run(firebreak(dir).args(["--db", db, "user", "add", name, "--role", "agent"]));
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(firebreak(dir).args(["--db", db, "user", "token", name]));
-    assert!(out.status.success(), "{}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .split("shown once: ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .expect("the token in the output")
-        .to_owned()
+    support::api_token(dir, db, name)
 }
 
 #[test]
@@ -146,7 +139,7 @@ async fn every_path_to_delete_hide_or_block_meets_the_guardrails_and_is_audited(
 
     // The HTTP path: it acts only for a token (a name in X-Firebreak-User is not trusted
     // unless [server] trust_user_header says a proxy sets it).
-    let token = api_token(dir.path(), &db, "giulia");
+    let token = agent_token(dir.path(), &db, "giulia");
     let server = Server::start(dir.path(), &db, &[]);
     let client = Client::new();
     for (name, value) in [
@@ -261,7 +254,7 @@ async fn every_path_to_delete_hide_or_block_meets_the_guardrails_and_is_audited(
 #[tokio::test]
 async fn a_private_conversation_must_close_in_public_over_http() {
     let (dir, db) = setup();
-    let token = api_token(dir.path(), &db, "giulia");
+    let token = agent_token(dir.path(), &db, "giulia");
     let server = Server::start(dir.path(), &db, &[]);
     let client = Client::new();
     let cases: Value = client
@@ -485,7 +478,7 @@ fn lint_reply_prints_the_findings_as_json_and_exits_1() {
 #[tokio::test]
 async fn replies_are_linted_and_personal_data_is_never_posted_in_public() {
     let (dir, db) = setup();
-    let token = api_token(dir.path(), &db, "giulia");
+    let token = agent_token(dir.path(), &db, "giulia");
     let server = Server::start(dir.path(), &db, &[]);
     let client = Client::new();
     let cases: Value = client

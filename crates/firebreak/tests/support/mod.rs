@@ -22,6 +22,18 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// A new API token of user `name` (`firebreak user token`), as printed once.
+pub fn api_token(dir: &Path, db: &str, name: &str) -> String {
+    let out = run(firebreak(dir).args(["--db", db, "user", "token", name]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .split("shown once: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("the token in the output")
+        .to_owned()
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
