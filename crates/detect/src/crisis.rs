@@ -80,6 +80,12 @@ pub struct DetectConfig {
     pub warm_up_hours: i64,
     /// The same when a multiplier takes part.
     pub min_authors_amplified: usize,
+    /// A multiplier's own complaint about the brand pages alone (one author)
+    /// once the channel is warm: a high-reach account complaining in public
+    /// is a crisis the team must answer at once. Reach counts, by followers;
+    /// a verified badge alone does not.
+    #[serde(default)]
+    pub multiplier_complaint_pages: bool,
     /// Plain reshares of a parent the stream has not seen are kept this
     /// many per channel; a later negative mention of the same thread (or the
     /// parent itself) links their authors. 0 disables.
@@ -151,6 +157,7 @@ impl Default for DetectConfig {
             thread_velocity: 6,
             warm_up_hours: 24,
             min_authors_amplified: 2,
+            multiplier_complaint_pages: true,
             max_orphan_reshares: 256,
             max_p_value: 1e-3,
             min_excess_ratio: 4.0,
@@ -880,7 +887,13 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     // Linked authors needed: fewer when a multiplier or a fast thread
     // amplifies the topic; of those, `min_complaints` (at most all of them)
     // must complain about the brand.
-    let need = if amplified_now {
+    // A multiplier by reach (not by a badge alone) complaining in public.
+    let reach_complaint = complaint
+        && m.author.followers >= cfg.multiplier_min_followers
+        && is_multiplier(cfg, ch, m.author.followers, false);
+    let need = if cfg.multiplier_complaint_pages && reach_complaint {
+        1
+    } else if amplified_now {
         cfg.min_authors_amplified.min(cfg.min_authors)
     } else {
         cfg.min_authors
@@ -1475,6 +1488,56 @@ mod tests {
         assert_eq!(a[0].amplifiers.len(), 1);
         assert_eq!(a[0].amplifiers[0].as_str(), "star");
         assert!(a[0].severity >= 3);
+    }
+
+    #[test]
+    fn a_multiplier_complaining_pages_alone_but_an_ordinary_author_or_a_badge_does_not() {
+        let complaint = "@brand your agent called me an idiot, rude and disgraceful";
+        // An ordinary author complaining alone does not page.
+        let mut ordinary = Stream::new();
+        ordinary.background(0, 30 * 60);
+        ordinary.push(30 * 60, "joe", 300, complaint, "post", None);
+        assert!(ordinary.crisis_alerts().is_empty());
+        // A multiplier praising the brand is no crisis.
+        let mut s = Stream::new();
+        s.background(0, 30 * 60);
+        s.push(
+            30 * 60 + 10,
+            "fan",
+            2_000_000,
+            "love @brand, brilliant service",
+            "post",
+            None,
+        );
+        assert!(s.crisis_alerts().is_empty());
+        let mut badge = Stream::new();
+        badge.background(0, 30 * 60);
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 2, 6, 20, 0)
+            .single()
+            .unwrap_or_default();
+        let v = serde_json::json!({
+            "id": "x:badge", "platform": "x", "channel": "@brand", "kind": "post",
+            "created_at": at.to_rfc3339(),
+            "author": {"id": "blue", "followers": 900, "verified": true},
+            "text": complaint,
+        });
+        let m =
+            firebreak_core::wire::decode_json_str(&v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        badge.det.observe(&m, &mut badge.alerts);
+        // Neither does a verified badge with ordinary reach.
+        assert!(badge.crisis_alerts().is_empty(), "{:?}", badge.alerts);
+        // The same complaint from two million followers pages on its own.
+        s.push(30 * 60 + 30, "star", 2_000_000, complaint, "post", None);
+        let a = s.crisis_alerts();
+        assert_eq!(a.len(), 1, "{:?}", s.alerts);
+        assert_eq!(a[0].amplifiers.len(), 1);
+        assert_eq!(a[0].amplifiers[0].as_str(), "star");
+        // Not before the channel is warm.
+        let mut cold = Stream::new();
+        cold.background(0, 60);
+        cold.push(61, "star", 2_000_000, complaint, "post", None);
+        assert!(cold.crisis_alerts().is_empty());
     }
 
     #[test]
