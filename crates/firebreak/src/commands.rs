@@ -791,16 +791,29 @@ async fn serve(
     let local = listener.local_addr()?;
     let (store, cases) = (stores.mentions.clone(), stores.cases.clone());
     let inbox = crate::inbox::open(config, cases)?;
+    // With notification targets, alerts go through an outbox: claimed in the alert log,
+    // recorded as delivered when the notifier confirms them, re-sent after a crash.
+    let outbox = (!config.notify.targets.is_empty())
+        .then(|| crate::detection::Outbox::start(stores.alerts.clone()));
     let AlertOutputs {
         notifier,
         room: crisis_room,
         mut sinks,
-    } = alert_outputs(config, &stores, None)?;
+    } = alert_outputs(config, &stores, outbox.as_ref().map(|o| o.on_done()))?;
     // The alert log first: the overview lists alerts from it, also after a restart.
     sinks.insert(
         0,
-        Box::new(crate::detection::StoredAlerts::new(stores.alerts.clone())),
+        Box::new(match &outbox {
+            Some(o) => o.stored_alerts(),
+            None => crate::detection::StoredAlerts::new(stores.alerts.clone()),
+        }),
     );
+    if let Some(o) = &outbox {
+        let resent = tokio::task::block_in_place(|| o.redeliver(&mut sinks))?;
+        if resent > 0 {
+            eprintln!("re-sent {resent} alerts whose delivery the last run did not confirm");
+        }
+    }
     let crisis_clock = crisis_room.clone().map(|r| {
         crate::crisis::spawn_clock(r, std::time::Duration::from_secs(config.inbox.tick_secs))
     });

@@ -10,16 +10,24 @@ use firebreak_core::Alert;
 use firebreak_detect::{nab, scenarios, series};
 use firebreak_pipeline::AlertSink;
 
-/// Records every alert in the store's alert log (what the overview lists). On one node
-/// the outputs run in the same process and the same order, so an emission is recorded as
-/// delivered at once; a cluster's detector owner claims and confirms its own (the outbox).
+/// Alerts claimed in the log and handed to the notifier, by emission key, until the notifier
+/// has finished with them.
+type Pending = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Alert>>>;
+
+/// Records every alert in the store's alert log (what the overview lists).
+///
+/// Without an outbox an emission is recorded as delivered at once: there is no notifier,
+/// or the outputs run in this process (a replay). With one ([`Outbox`], `serve` with
+/// notification targets), the row stays *undelivered* until the notifier confirms it, and a
+/// restart re-sends what a crash left unconfirmed ([`Outbox::redeliver`]).
 pub struct StoredAlerts {
     log: std::sync::Arc<dyn firebreak_store::AlertLog>,
+    pending: Option<Pending>,
 }
 
 impl StoredAlerts {
     pub fn new(log: std::sync::Arc<dyn firebreak_store::AlertLog>) -> StoredAlerts {
-        StoredAlerts { log }
+        StoredAlerts { log, pending: None }
     }
 }
 
@@ -30,12 +38,123 @@ impl AlertSink for StoredAlerts {
             .log
             .claim_alert(alert, "local", now)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        if fresh {
-            self.log
+        match &self.pending {
+            // Confirmed by the notifier (a re-sent emission is not fresh, and waits too).
+            Some(pending) => {
+                pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(alert.emission_key(), alert.clone());
+            }
+            None if fresh => self
+                .log
                 .mark_alert_delivered(alert, "local", now)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                .map_err(|e| std::io::Error::other(e.to_string()))?,
+            None => {}
         }
         Ok(())
+    }
+}
+
+/// A single node's outbox over the alert log: an alert is claimed before any output sees
+/// it and recorded as delivered when the notifier has finished with it (sent by every
+/// target that takes it, or given up after the retries). What a crash leaves in between
+/// is sent again at the next start, with the same idempotency key.
+pub struct Outbox {
+    log: std::sync::Arc<dyn firebreak_store::AlertLog>,
+    pending: Pending,
+    confirm: tokio::sync::mpsc::UnboundedSender<(String, String)>,
+}
+
+impl Outbox {
+    /// Starts recording the notifier's confirmations in `log` (needs a Tokio runtime).
+    pub fn start(log: std::sync::Arc<dyn firebreak_store::AlertLog>) -> Outbox {
+        let pending: Pending = Default::default();
+        let (confirm, mut confirmations) =
+            tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+        let (task_log, task_pending) = (log.clone(), pending.clone());
+        tokio::spawn(async move {
+            while let Some((key, outcome)) = confirmations.recv().await {
+                let alert = task_pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&key);
+                // Escalation pages and SLA reminders are notifications, not alerts.
+                let Some(alert) = alert else { continue };
+                let log = task_log.clone();
+                let marked = tokio::task::spawn_blocking(move || {
+                    log.mark_alert_delivered(&alert, &outcome, chrono::Utc::now())
+                })
+                .await;
+                match marked {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(key = %key, error = %e,
+                        "cannot record a delivered alert; it is sent again at the next start"),
+                    Err(e) => tracing::error!(error = %e, "recording a delivery failed"),
+                }
+            }
+        });
+        Outbox {
+            log,
+            pending,
+            confirm,
+        }
+    }
+
+    /// The notifier's callback: (emission key, outcome) once it has finished with one.
+    pub fn on_done(&self) -> firebreak_connectors::notify::OnDone {
+        let confirm = self.confirm.clone();
+        std::sync::Arc::new(move |key: &str, outcome: &str| {
+            let _ = confirm.send((key.to_owned(), outcome.to_owned()));
+        })
+    }
+
+    /// The first output: claims each alert in the log, to be confirmed by the notifier.
+    pub fn stored_alerts(&self) -> StoredAlerts {
+        StoredAlerts {
+            log: self.log.clone(),
+            pending: Some(self.pending.clone()),
+        }
+    }
+
+    /// Sends every alert whose delivery a previous run never confirmed through `sinks`
+    /// again (the first of which is [`Outbox::stored_alerts`]); returns how many.
+    pub fn redeliver(&self, sinks: &mut [Box<dyn AlertSink>]) -> Result<usize> {
+        let mut sent = 0;
+        loop {
+            let waiting = self
+                .log
+                .undelivered_alerts(256)
+                .context("cannot read the alert log")?;
+            let fresh: Vec<_> = {
+                let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                waiting
+                    .into_iter()
+                    .filter(|r| !pending.contains_key(&r.alert.emission_key()))
+                    .collect()
+            };
+            if fresh.is_empty() {
+                break;
+            }
+            for record in fresh {
+                tracing::warn!(
+                    alert = %record.alert.id,
+                    severity = record.alert.severity,
+                    claimed_at = %record.claimed_at,
+                    "re-sending an alert whose delivery was never confirmed"
+                );
+                for sink in sinks.iter_mut() {
+                    if let Err(e) = sink.emit(&record.alert) {
+                        tracing::error!(alert = %record.alert.id, error = %e, "alert output failed");
+                    }
+                }
+                sent += 1;
+            }
+        }
+        for sink in sinks.iter_mut() {
+            let _ = sink.flush();
+        }
+        Ok(sent)
     }
 }
 
