@@ -285,8 +285,19 @@ impl CrisisRoom {
             detail,
         };
         let onset = onset.unwrap_or(alert.raised_at).min(alert.raised_at);
+        let key = alert.emission_key();
         if let Some(mut c) = self.store.active_crisis(channel)? {
-            if !c.alert_ids.contains(&alert.id) {
+            if c.alert_ids.contains(&alert.id) {
+                // An emission sent again after a crash (the outbox re-sends what was never
+                // confirmed) is already in this crisis: it must not join twice.
+                let seen = self.store.crisis_events(c.id)?.iter().any(|e| {
+                    matches!(e.kind.as_str(), "alert" | "opened")
+                        && e.detail.get("key").and_then(|k| k.as_str()) == Some(key.as_str())
+                });
+                if seen {
+                    return Ok(c.id);
+                }
+            } else {
                 c.alert_ids.push(alert.id.clone());
             }
             for t in &alert.terms {
@@ -303,7 +314,7 @@ impl CrisisRoom {
             events.push(ev(
                 c.id,
                 "alert",
-                json!({"alert": alert.id, "severity": alert.severity, "summary": alert.summary}),
+                json!({"alert": alert.id, "severity": alert.severity, "summary": alert.summary, "key": key}),
             ));
             if level > c.severity {
                 events.push(ev(
@@ -359,7 +370,7 @@ impl CrisisRoom {
         events.push(ev(
             c.id,
             "opened",
-            json!({"alert": alert.id, "severity": level, "severity_name": severity.name, "drill": c.drill}),
+            json!({"alert": alert.id, "severity": level, "severity_name": severity.name, "drill": c.drill, "key": key}),
         ));
         self.instantiate(&mut c, level, now);
         self.start_escalation(&mut c, level, now, "crisis opened", &mut events);

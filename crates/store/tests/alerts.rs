@@ -53,6 +53,7 @@ stories!(
     undelivered_emissions_are_the_outbox_until_marked_delivered,
     recent_alerts_come_back_whole_newest_first,
     plan_versions_follow_each_other_and_a_stale_save_is_refused,
+    an_emission_sent_again_joins_its_crisis_once,
 );
 
 fn alert(id: &str, severity: u8, minutes: i64) -> Alert {
@@ -180,4 +181,40 @@ fn plan_versions_follow_each_other_and_a_stale_save_is_refused(s: &Subject) {
         .map(|v| (v.version, v.note))
         .collect();
     assert_eq!(history, [(2, "second".into()), (1, "first".into())]);
+}
+
+struct NoPager;
+
+impl firebreak_crisis::Pager for NoPager {
+    fn page(&self, _page: firebreak_crisis::Page) {}
+}
+
+fn an_emission_sent_again_joins_its_crisis_once(s: &Subject) {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan.toml"),
+    )
+    .expect("the reference plan");
+    let plan = firebreak_plan::parse(&text, "plan.toml").expect("a valid plan");
+    let room = firebreak_crisis::CrisisRoom::new(
+        Arc::new(plan),
+        s.crises.clone(),
+        Arc::new(NoPager),
+        Arc::new(firebreak_respond::sla::SystemClock),
+    );
+    let events = |id| s.crises.crisis_events(id).expect("events").len();
+    let first = alert("@velora:crisis:1", 3, 0);
+    let id = room
+        .on_alert(&first, None)
+        .expect("on alert")
+        .expect("a crisis opens");
+    let opened = events(id);
+    // The outbox re-sends the same emission after a crash: nothing new happens.
+    assert_eq!(room.on_alert(&first, None).expect("again"), Some(id));
+    assert_eq!(events(id), opened);
+    // The same incident re-notified later is a new emission and joins.
+    let later = alert("@velora:crisis:1", 3, 90);
+    assert_eq!(room.on_alert(&later, None).expect("later"), Some(id));
+    assert_eq!(events(id), opened + 1);
+    assert_eq!(room.on_alert(&later, None).expect("later again"), Some(id));
+    assert_eq!(events(id), opened + 1);
 }
