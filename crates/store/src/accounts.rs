@@ -12,6 +12,17 @@ use firebreak_respond::guard::Role;
 use crate::inbox::{Sql, Val};
 use crate::StoreError;
 
+/// An API token as its owner and the admins see it: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    /// The first 12 hex digits of the token's SHA-256: names it for revoking.
+    pub id: String,
+    pub user: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// A user of the web app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -71,6 +82,12 @@ pub trait UserStore: Send + Sync {
     fn api_token_user(&self, token_hash: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Revokes every token of `user`; how many were live.
     fn revoke_api_tokens(&self, user: &str, at: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// The tokens of `user` (every user's with `None`), newest first, revoked ones too.
+    fn list_api_tokens(&self, user: Option<&str>) -> Result<Vec<ApiTokenRecord>, StoreError>;
+    /// Revokes the live token of `user` whose id ([`ApiTokenRecord::id`]) is `id`;
+    /// whether there was one.
+    fn revoke_api_token(&self, user: &str, id: &str, at: DateTime<Utc>)
+        -> Result<bool, StoreError>;
     /// Records one login attempt under each key (`ip:...`, `user:...`).
     fn record_login_attempt(
         &self,
@@ -283,6 +300,61 @@ pub(crate) fn revoke_api_tokens(
     )
 }
 
+/// Characters of the hash that name a token.
+const TOKEN_ID_LEN: usize = 12;
+
+pub(crate) fn list_api_tokens(
+    db: &mut dyn Sql,
+    user: Option<&str>,
+) -> Result<Vec<ApiTokenRecord>, StoreError> {
+    let columns = "SELECT token_hash, user_name, label, created_at, revoked_at FROM api_tokens";
+    let rows = match user {
+        Some(u) => db.rows(
+            &format!("{columns} WHERE user_name = ?1 ORDER BY created_at DESC LIMIT 500"),
+            &[u.into()],
+        )?,
+        None => db.rows(
+            &format!("{columns} ORDER BY created_at DESC LIMIT 500"),
+            &[],
+        )?,
+    };
+    rows.iter()
+        .map(|r| {
+            if r.len() < 5 {
+                return Err(StoreError::CorruptRow("api token row".into()));
+            }
+            let hash = text(&r[0])?;
+            Ok(ApiTokenRecord {
+                id: hash.chars().take(TOKEN_ID_LEN).collect(),
+                user: text(&r[1])?,
+                label: text(&r[2])?,
+                created_at: from_ms(int(&r[3])?)?,
+                revoked_at: match &r[4] {
+                    Val::Null => None,
+                    v => Some(from_ms(int(v)?)?),
+                },
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn revoke_api_token(
+    db: &mut dyn Sql,
+    user: &str,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    if id.len() != TOKEN_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(false);
+    }
+    let n = db.exec(
+        "UPDATE api_tokens SET revoked_at = ?3 \
+         WHERE user_name = ?1 AND substr(token_hash, 1, 12) = ?2 AND revoked_at IS NULL",
+        &[user.into(), id.to_ascii_lowercase().into(), ms(at).into()],
+    )?;
+    Ok(n > 0)
+}
+
 pub(crate) fn record_login_attempt(
     db: &mut dyn Sql,
     keys: &[String],
@@ -397,6 +469,20 @@ macro_rules! impl_user_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<u64, crate::StoreError> {
                 self.sql_write(|db| crate::accounts::revoke_api_tokens(db, user, at))
+            }
+            fn list_api_tokens(
+                &self,
+                user: Option<&str>,
+            ) -> Result<Vec<crate::accounts::ApiTokenRecord>, crate::StoreError> {
+                self.sql_read(|db| crate::accounts::list_api_tokens(db, user))
+            }
+            fn revoke_api_token(
+                &self,
+                user: &str,
+                id: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, crate::StoreError> {
+                self.sql_write(|db| crate::accounts::revoke_api_token(db, user, id, at))
             }
             fn record_login_attempt(
                 &self,

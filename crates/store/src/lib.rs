@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use firebreak_core::{Mention, MentionId};
 
-pub use crate::accounts::{SessionRecord, UserRecord, UserStore};
+pub use crate::accounts::{ApiTokenRecord, SessionRecord, UserRecord, UserStore};
 pub use crate::alerts::{AlertLog, AlertRecord};
 pub use crate::cluster::{AdvisoryLease, ClusterState};
 pub use crate::connectors::{ConnectorHealth, ConnectorRecord, ConnectorStates};

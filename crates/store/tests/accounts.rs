@@ -55,6 +55,7 @@ stories!(
     sessions_expire_and_end_with_their_user,
     failed_logins_are_counted_per_key_within_the_window,
     activity_is_bucketed_per_channel_language_and_sentiment,
+    api_tokens_are_listed_without_secrets_and_revoked_one_by_one,
 );
 
 fn user(name: &str, role: Role) -> UserRecord {
@@ -194,4 +195,64 @@ fn activity_is_bucketed_per_channel_language_and_sentiment(s: &Subject) {
         .map(|r| r.count)
         .sum();
     assert_eq!(first_hour, 30, "{rows:?}");
+}
+
+fn api_tokens_are_listed_without_secrets_and_revoked_one_by_one(s: &Subject) {
+    for name in ["marta", "luca"] {
+        assert!(s
+            .users
+            .create_user(&user(name, Role::Agent))
+            .expect("create"));
+    }
+    let (a, b, c) = ("a1".repeat(32), "b2".repeat(32), "c3".repeat(32));
+    s.users
+        .create_api_token(&a, "marta", "ci", t0())
+        .expect("token");
+    s.users
+        .create_api_token(&b, "marta", "grafana", t0() + Duration::minutes(1))
+        .expect("token");
+    s.users
+        .create_api_token(&c, "luca", "cli", t0())
+        .expect("token");
+    let marta = s.users.list_api_tokens(Some("marta")).expect("list");
+    let listed: Vec<(&str, &str)> = marta
+        .iter()
+        .map(|t| (t.id.as_str(), t.label.as_str()))
+        .collect();
+    // Newest first, named by a prefix of the hash, never the hash itself.
+    assert_eq!(listed, [(&b[..12], "grafana"), (&a[..12], "ci")]);
+    assert!(marta.iter().all(|t| t.revoked_at.is_none()));
+    assert_eq!(s.users.list_api_tokens(None).expect("all").len(), 3);
+    // Another user's id, a malformed id, an unknown id: nothing is revoked.
+    assert!(!s
+        .users
+        .revoke_api_token("marta", &c[..12], t0())
+        .expect("revoke"));
+    assert!(!s
+        .users
+        .revoke_api_token("marta", "a1a1' OR 1=1", t0())
+        .expect("revoke"));
+    assert!(!s
+        .users
+        .revoke_api_token("marta", &"f".repeat(12), t0())
+        .expect("revoke"));
+    assert!(s.users.api_token_user(&c).expect("lookup").is_some());
+    // Her "ci" token stops working; "grafana" goes on.
+    let at = t0() + Duration::hours(1);
+    assert!(s
+        .users
+        .revoke_api_token("marta", &a[..12], at)
+        .expect("revoke"));
+    assert!(!s
+        .users
+        .revoke_api_token("marta", &a[..12], at)
+        .expect("twice"));
+    assert!(s.users.api_token_user(&a).expect("lookup").is_none());
+    assert_eq!(
+        s.users.api_token_user(&b).expect("lookup").map(|u| u.name),
+        Some("marta".to_owned())
+    );
+    let marta = s.users.list_api_tokens(Some("marta")).expect("list");
+    assert_eq!(marta[1].revoked_at, Some(at));
+    assert_eq!(marta[0].revoked_at, None);
 }

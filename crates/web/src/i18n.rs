@@ -887,6 +887,46 @@ const TABLE: &[(&str, [&str; 5])] = &[
         "users",
         ["Users", "Utenti", "Usuarios", "Użytkownicy", "Benutzer"],
     ),
+    (
+        "api_tokens",
+        ["API tokens", "Token API", "Tokens de API", "Tokeny API", "API-Tokens"],
+    ),
+    (
+        "token_label",
+        ["Used by", "Usato da", "Usado por", "Używany przez", "Verwendet von"],
+    ),
+    (
+        "create_token",
+        [
+            "Create a token",
+            "Crea un token",
+            "Crear un token",
+            "Utwórz token",
+            "Token erstellen",
+        ],
+    ),
+    (
+        "token_shown_once",
+        [
+            "Copy this token now: it is shown only once. It acts with your role.",
+            "Copia ora questo token: viene mostrato una sola volta. Agisce con il tuo ruolo.",
+            "Copia este token ahora: solo se muestra una vez. Actúa con tu rol.",
+            "Skopiuj ten token teraz: jest pokazywany tylko raz. Działa z Twoją rolą.",
+            "Kopiere dieses Token jetzt: es wird nur einmal angezeigt. Es handelt mit deiner Rolle.",
+        ],
+    ),
+    (
+        "created",
+        ["Created", "Creato", "Creado", "Utworzono", "Erstellt"],
+    ),
+    (
+        "revoke",
+        ["Revoke", "Revoca", "Revocar", "Unieważnij", "Widerrufen"],
+    ),
+    (
+        "revoked",
+        ["Revoked", "Revocato", "Revocado", "Unieważniony", "Widerrufen"],
+    ),
     ("role", ["Role", "Ruolo", "Rol", "Rola", "Rolle"]),
     (
         "add_user",

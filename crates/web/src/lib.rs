@@ -17,6 +17,7 @@
 //! | `POST /cases/{id}/action` | agent+ | acknowledge, start, resolve, close, move to private, follow-up contact, note |
 //! | `POST /ui/lint` | signed in | the live linter of the composer (JSON) |
 //! | `GET /settings`, `POST /settings/me` | signed in | own UI language |
+//! | `POST /settings/tokens`, `POST /settings/tokens/revoke` | signed in (another user's token: admin) | create one's API tokens (shown once), revoke one |
 //! | `POST /settings/users`, `POST /settings/users/{name}` | admin | add users, change roles, reset passwords, disable |
 //! | `GET /events` | signed in | server-sent events: `alert`, `mentions`, `cases` |
 //! | `GET /static/app.js`, `GET /static/app.css` | anyone | the assets |
@@ -150,6 +151,8 @@ pub fn router(state: WebState) -> Router {
         .route("/settings", get(pages::settings))
         .route("/settings/me", post(pages::settings_me))
         .route("/settings/password", post(pages::change_password))
+        .route("/settings/tokens", post(pages::create_token))
+        .route("/settings/tokens/revoke", post(pages::revoke_token))
         .route("/settings/users", post(pages::add_user))
         .route("/settings/users/{name}", post(pages::change_user))
         .route("/login", get(auth::login_page).post(auth::login))

@@ -1203,7 +1203,19 @@ struct SettingsPage {
     channels: Vec<(String, String)>,
     connectors: Vec<ConnectorRow>,
     targets: Vec<crate::NotifyTarget>,
+    /// API tokens: one's own; an admin's list has everyone's.
+    tokens: Vec<TokenRow>,
+    /// A token just created, shown this once.
+    new_token: Option<String>,
     flash: Option<String>,
+}
+
+pub(crate) struct TokenRow {
+    pub id: String,
+    pub user: String,
+    pub label: String,
+    pub created: String,
+    pub revoked: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1211,18 +1223,38 @@ pub(crate) struct SettingsParams {
     done: Option<String>,
 }
 
-/// `GET /settings`: own language for everyone; users for admins.
+/// `GET /settings`: own language and API tokens for everyone; users for admins.
 pub(crate) async fn settings(
     State(state): State<WebState>,
     user: CurrentUser,
     Query(p): Query<SettingsParams>,
 ) -> Result<Response, WebError> {
-    let users = if user.role >= Role::Admin {
-        let store = state.users.clone();
-        blocking(move || Ok(store.list_users()?)).await?
-    } else {
-        Vec::new()
-    };
+    let flash = p
+        .done
+        .filter(|d| d == "1")
+        .map(|_| user.tr().t("done").to_owned());
+    render_settings(&state, &user, flash, None).await
+}
+
+async fn render_settings(
+    state: &WebState,
+    user: &CurrentUser,
+    flash: Option<String>,
+    new_token: Option<String>,
+) -> Result<Response, WebError> {
+    let is_admin = user.role >= Role::Admin;
+    let store = state.users.clone();
+    let me = user.name.clone();
+    let (users, tokens) = blocking(move || {
+        let users = if is_admin {
+            store.list_users()?
+        } else {
+            Vec::new()
+        };
+        let tokens = store.list_api_tokens((!is_admin).then_some(me.as_str()))?;
+        Ok((users, tokens))
+    })
+    .await?;
     let show_setup = user.role >= Role::Manager;
     let (channels, connectors) = if show_setup {
         let st = state.clone();
@@ -1242,7 +1274,18 @@ pub(crate) async fn settings(
     let tr = user.tr();
     let page = SettingsPage {
         tr,
-        me: Me::of(&user),
+        me: Me::of(user),
+        tokens: tokens
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id,
+                user: t.user,
+                label: t.label,
+                created: short_time(t.created_at),
+                revoked: t.revoked_at.map(short_time),
+            })
+            .collect(),
+        new_token,
         show_setup,
         channels,
         connectors,
@@ -1272,9 +1315,96 @@ pub(crate) async fn settings(
                 created: short_time(u.created_at),
             })
             .collect(),
-        flash: p.done.filter(|d| d == "1").map(|_| tr.t("done").to_owned()),
+        flash,
     };
     Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenForm {
+    csrf: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// `POST /settings/tokens`: a new API token for oneself, acting with one's own role. The
+/// page shows it once; only its SHA-256 is stored.
+pub(crate) async fn create_token(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(f) = form.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    user.check_csrf(&f.csrf)?;
+    let label = f.label.trim().to_owned();
+    if label.is_empty() || label.chars().count() > 80 {
+        return Err(WebError::BadRequest(
+            "name the token (1 to 80 characters), e.g. what will use it: \"grafana\"".into(),
+        ));
+    }
+    let token = crate::generate_api_token();
+    let hash = firebreak_server::token_hash(&token);
+    let store = state.users.clone();
+    let (name, l) = (user.name.clone(), label.clone());
+    blocking(move || Ok(store.create_api_token(&hash, &name, &l, Utc::now())?)).await?;
+    audit(
+        &state,
+        &user.name,
+        "token.create",
+        &format!("user:{}", user.name),
+        Outcome::Done,
+        &format!("label={label}"),
+    )
+    .await;
+    let flash = Some(user.tr().t("token_shown_once").to_owned());
+    render_settings(&state, &user, flash, Some(token)).await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RevokeTokenForm {
+    csrf: String,
+    id: String,
+    /// Whose token: one's own unless an admin names another user.
+    #[serde(default)]
+    user: String,
+}
+
+/// `POST /settings/tokens/revoke`: revokes one token, one's own (admins: anyone's).
+pub(crate) async fn revoke_token(
+    State(state): State<WebState>,
+    user: CurrentUser,
+    form: Result<Form<RevokeTokenForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(f) = form.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    user.check_csrf(&f.csrf)?;
+    let owner = match f.user.trim() {
+        "" => user.name.clone(),
+        other => other.to_owned(),
+    };
+    let target = format!("user:{owner}");
+    if owner != user.name {
+        user.require(&state, Role::Admin, "token.revoke", &target)
+            .await?;
+    }
+    let store = state.users.clone();
+    let (o, id) = (owner.clone(), f.id.trim().to_owned());
+    let revoked = blocking(move || Ok(store.revoke_api_token(&o, &id, Utc::now())?)).await?;
+    if !revoked {
+        return Err(WebError::NotFound(format!(
+            "no live API token {} of {owner}; reload the settings page to see its tokens",
+            f.id.trim()
+        )));
+    }
+    audit(
+        &state,
+        &user.name,
+        "token.revoke",
+        &target,
+        Outcome::Done,
+        &format!("token={}", f.id.trim()),
+    )
+    .await;
+    Ok(Redirect::to("/settings?done=1").into_response())
 }
 
 #[derive(Debug, Deserialize)]

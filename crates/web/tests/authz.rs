@@ -769,3 +769,124 @@ async fn the_plan_editor_validates_refuses_stale_saves_and_puts_the_plan_in_forc
     assert!(has("manager", Outcome::Done));
     assert!(has("admin", Outcome::Refused), "the stale save is audited");
 }
+
+async fn api_status(app: &Router, token: &str) -> StatusCode {
+    send(
+        app,
+        Request::get("/api/v1/cases?limit=5")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await
+    .0
+}
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_and_revoked_by_their_owner_or_an_admin() {
+    let w = world();
+    let (_, agent) = login(&w.app, "agent", PASSWORD).await;
+    let agent = agent.expect("agent session");
+    let (_, admin) = login(&w.app, "admin", PASSWORD).await;
+    let admin = admin.expect("admin session");
+
+    // A token needs a name and a CSRF token.
+    assert_eq!(
+        post_form(
+            &w.app,
+            "/settings/tokens",
+            Some(&agent),
+            &format!("csrf={}&label=", agent.csrf)
+        )
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_ne!(
+        post_form(
+            &w.app,
+            "/settings/tokens",
+            Some(&agent),
+            "csrf=forged&label=ci"
+        )
+        .await,
+        StatusCode::OK
+    );
+    let create = |s: &Session, label: &str| {
+        Request::post("/settings/tokens")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &s.cookie)
+            .body(Body::from(format!("csrf={}&label={label}", s.csrf)))
+            .expect("req")
+    };
+    let (status, _, page) = send(&w.app, create(&agent, "grafana")).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = page
+        .split("<pre id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the new token, shown once")
+        .to_owned();
+    assert!(token.starts_with("fbk_"), "{token}");
+    assert_eq!(api_status(&w.app, &token).await, StatusCode::OK);
+    // Listed by name and id, never shown again.
+    let (_, settings) = get_page(&w.app, "/settings", &agent).await;
+    assert!(settings.contains("grafana"));
+    assert!(!settings.contains(&token));
+    let id = value_after(&settings, "class=\"token-row\" data-token=\"").to_owned();
+    assert_eq!(id.len(), 12);
+    let viewer_id = firebreak_server::token_hash("tok-viewer")[..12].to_owned();
+    assert!(
+        !settings.contains(&viewer_id),
+        "an agent sees only their own tokens"
+    );
+
+    // Someone else's token: only an admin may revoke it.
+    let (_, viewer) = login(&w.app, "viewer", PASSWORD).await;
+    let viewer = viewer.expect("viewer session");
+    let revoke = |s: &Session, user: &str| format!("csrf={}&id={id}&user={user}", s.csrf);
+    assert_eq!(
+        post_form(
+            &w.app,
+            "/settings/tokens/revoke",
+            Some(&viewer),
+            &revoke(&viewer, "agent")
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    // Revoking one's own (with no user named) works once; the token stops working.
+    let own = format!("csrf={}&id={id}", agent.csrf);
+    assert_eq!(
+        post_form(&w.app, "/settings/tokens/revoke", Some(&agent), &own).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(api_status(&w.app, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        post_form(&w.app, "/settings/tokens/revoke", Some(&agent), &own).await,
+        StatusCode::NOT_FOUND
+    );
+    // An admin sees everyone's tokens and revokes the viewer's.
+    assert_eq!(api_status(&w.app, "tok-viewer").await, StatusCode::OK);
+    let (_, all) = get_page(&w.app, "/settings", &admin).await;
+    assert!(all.contains(&format!("data-token=\"{viewer_id}\"")));
+    let body = format!("csrf={}&id={viewer_id}&user=viewer", admin.csrf);
+    assert_eq!(
+        post_form(&w.app, "/settings/tokens/revoke", Some(&admin), &body).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        api_status(&w.app, "tok-viewer").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let audit = firebreak_respond::store::CaseStore::audit_entries(w.store.as_ref(), 0, 1000)
+        .expect("audit");
+    let actions: Vec<(&str, &str, Outcome)> = audit
+        .iter()
+        .filter(|e| e.action.starts_with("token."))
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.outcome))
+        .collect();
+    assert!(actions.contains(&("agent", "token.create", Outcome::Done)));
+    assert!(actions.contains(&("agent", "token.revoke", Outcome::Done)));
+    assert!(actions.contains(&("viewer", "token.revoke", Outcome::Refused)));
+    assert!(actions.contains(&("admin", "token.revoke", Outcome::Done)));
+}
