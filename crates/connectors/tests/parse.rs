@@ -673,6 +673,25 @@ fn bluesky_created_record_and_session() {
     );
 }
 
+#[test]
+fn bluesky_profiles_give_followers_and_verification() {
+    let body = br#"{"profiles": [
+        {"did": "did:plc:star0000000000000000000", "handle": "star.bsky.social",
+         "followersCount": 812345, "verification": {"verifiedStatus": "valid"}},
+        {"did": "did:plc:someone0000000000000000", "handle": "someone.bsky.social"},
+        {"handle": "no-did.bsky.social", "followersCount": 5}
+    ]}"#;
+    let reach = bluesky::profiles(body).expect("profiles");
+    assert_eq!(reach.len(), 2, "a profile without a DID is passed over");
+    assert_eq!((reach[0].followers, reach[0].verified), (812_345, true));
+    assert_eq!((reach[1].followers, reach[1].verified), (0, false));
+    assert!(
+        bluesky::profiles(b"{\"error\": \"RateLimitExceeded\", \"message\": \"slow down\"}")
+            .is_err()
+    );
+    assert!(bluesky::profiles(b"[1, 2]").is_err());
+}
+
 // ---------------------------------------------------------------------------------------
 // Reddit
 

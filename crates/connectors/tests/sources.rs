@@ -69,6 +69,7 @@ jetstream = "{url}"
 dids = ["{BRAND}"]
 keywords = ["velora"]
 fetch_threads = false
+fetch_profiles = false
 rewind_secs = 3
 batch_ms = 20
 "#
@@ -515,11 +516,26 @@ batch_ms = 20
         Some(&brand_post),
     );
     fake.push(T0, reply);
+    // A multiplier replies too: its reach comes from the AppView's profiles.
+    let star = "did:plc:star0000000000000000000";
+    fake.push(
+        T0 + 1000,
+        post_event(
+            star,
+            "3kstar000001",
+            T0 + 1000,
+            "Velora, rispondete!",
+            "it",
+            Some(&brand_post),
+        ),
+    );
     let mut wanted: Vec<String> = thread_ids.clone();
     wanted.extend(search_ids.iter().cloned());
     wanted.push(
         "bluesky:at://did:plc:someone0000000000000000/app.bsky.feed.post/3kreply00001".into(),
     );
+    let star_post = format!("bluesky:at://{star}/app.bsky.feed.post/3kstar000001");
+    wanted.push(star_post.clone());
     wanted.sort();
     wanted.dedup();
     rig.wait_for_count(wanted.len() as u64, Duration::from_secs(20))
@@ -527,6 +543,27 @@ batch_ms = 20
     rig.stop(handle).await;
     rig.assert_exactly(&wanted);
     assert_eq!(appview.threads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Each author's reach was looked up once (cached), and stored with the mention.
+    let stored = rig
+        .handles
+        .mentions
+        .get_mention(&star_post.as_str().into())
+        .expect("read")
+        .expect("the multiplier's reply");
+    assert_eq!(stored.mention.author.followers, 750_000);
+    assert!(stored.mention.author.verified);
+    let calls = appview.profile_calls.lock().expect("lock").clone();
+    let looked_up: Vec<&String> = calls.iter().flatten().collect();
+    assert!(looked_up.iter().any(|d| d.as_str() == star), "{calls:?}");
+    let mut unique = looked_up.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        looked_up.len(),
+        "an author is looked up once: {calls:?}"
+    );
+    assert!(calls.iter().all(|c| c.len() <= 25));
     let searches = appview.searches.lock().expect("lock").clone();
     assert_eq!(searches[0].get("q").map(String::as_str), Some("velora"));
     assert_eq!(searches[0].get("sort").map(String::as_str), Some("latest"));

@@ -93,6 +93,7 @@ jetstream = "{}"
 dids = ["{BRAND}"]
 keywords = ["velora"]
 fetch_threads = false
+fetch_profiles = false
 batch_ms = 20
 "#,
             fake.url

@@ -471,6 +471,36 @@ fn native(v: &Value) -> Option<String> {
     v.get("uri").and_then(Value::as_str).map(str::to_owned)
 }
 
+/// One author's reach, from `app.bsky.actor.getProfiles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub did: String,
+    pub followers: u64,
+    pub verified: bool,
+}
+
+/// `app.bsky.actor.getProfiles`: `{profiles: [ProfileViewDetailed]}`. A profile without a
+/// DID is passed over; a missing `followersCount` counts as 0; `verified` is
+/// `verification.verifiedStatus == "valid"`.
+pub fn profiles(body: &[u8]) -> Result<Vec<Reach>, ParseError> {
+    let v = object_body(body, "getProfiles")?;
+    Ok(req_array(&v, "profiles", "")?
+        .iter()
+        .filter_map(|p| {
+            let did = p.get("did")?.as_str()?;
+            did.starts_with("did:").then(|| Reach {
+                did: did.to_owned(),
+                followers: p.get("followersCount").and_then(Value::as_u64).unwrap_or(0),
+                verified: p
+                    .get("verification")
+                    .and_then(|ver| ver.get("verifiedStatus"))
+                    .and_then(Value::as_str)
+                    == Some("valid"),
+            })
+        })
+        .collect())
+}
+
 /// `app.bsky.feed.searchPosts`: `{cursor, hitsTotal, posts: [PostView]}`. Search hits are
 /// `mention`s (or `reply`/`quote`); `next` is the `cursor`.
 pub fn search_posts(body: &[u8], channel: &ChannelId) -> Result<Page, ParseError> {

@@ -49,6 +49,11 @@ pub struct Config {
     /// Fetch the thread around each reply, for context.
     #[serde(default = "yes")]
     pub fetch_threads: bool,
+    /// Look up each author's followers and verification (`app.bsky.actor.getProfiles`,
+    /// cached for 6 h), so that the detectors recognise multipliers. Best effort: when
+    /// the AppView does not answer, mentions go on without reach for a minute.
+    #[serde(default = "yes")]
+    pub fetch_profiles: bool,
     /// Poll `searchPosts` for the keywords every this many seconds (0: off).
     #[serde(default)]
     pub search_every_secs: u64,
@@ -135,6 +140,120 @@ pub struct Bluesky {
     channel: ChannelId,
     watch: Watch,
     http: Arc<Http>,
+    profiles: Option<Arc<Profiles>>,
+}
+
+/// How long an author's looked-up reach is used.
+const PROFILE_TTL: Duration = Duration::from_secs(6 * 3600);
+/// Actors per `getProfiles` call (the AppView's limit).
+const PROFILES_PER_CALL: usize = 25;
+/// Authors remembered at most (the cache starts over beyond).
+const MAX_PROFILES: usize = 100_000;
+/// After a failed lookup, mentions go on without reach this long.
+const PROFILES_PAUSE: Duration = Duration::from_secs(60);
+
+/// Authors' reach from the AppView, cached. A lookup never holds mentions back for long:
+/// one attempt with a short timeout, and a pause after a failure.
+struct Profiles {
+    http: Http,
+    url: String,
+    cache:
+        std::sync::Mutex<std::collections::HashMap<String, (parse::Reach, tokio::time::Instant)>>,
+    paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Profiles {
+    fn new(appview: &str, shutdown: CancellationToken) -> Profiles {
+        let policy = RetryPolicy {
+            retries: 0,
+            backoff: Duration::from_millis(200),
+            max_wait: Duration::from_secs(3),
+            timeout: Duration::from_secs(3),
+        };
+        Profiles {
+            http: Http::new(policy, crate::USER_AGENT, shutdown),
+            url: format!(
+                "{}/xrpc/app.bsky.actor.getProfiles",
+                appview.trim_end_matches('/')
+            ),
+            cache: Default::default(),
+            paused_until: Default::default(),
+        }
+    }
+
+    /// Sets the followers and verification of each mention's author (looked up when not
+    /// cached).
+    async fn fill(&self, mentions: &mut [Mention]) {
+        let now = tokio::time::Instant::now();
+        let did_of = |m: &Mention| {
+            m.author
+                .id
+                .as_str()
+                .strip_prefix("bluesky:")
+                .map(str::to_owned)
+        };
+        let missing: Vec<String> = {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut missing: Vec<String> = mentions
+                .iter()
+                .filter_map(did_of)
+                .filter(|d| {
+                    !matches!(cache.get(d), Some((_, at)) if now.duration_since(*at) < PROFILE_TTL)
+                })
+                .collect();
+            missing.sort();
+            missing.dedup();
+            missing
+        };
+        let paused = matches!(
+            *self.paused_until.lock().unwrap_or_else(|e| e.into_inner()),
+            Some(t) if t > now
+        );
+        if !paused {
+            for chunk in missing.chunks(PROFILES_PER_CALL) {
+                let query: Vec<(&str, &str)> =
+                    chunk.iter().map(|d| ("actors", d.as_str())).collect();
+                let looked_up = match self
+                    .http
+                    .send("Bluesky getProfiles", |c| c.get(&self.url).query(&query))
+                    .await
+                {
+                    Ok(f) => parse::profiles(&f.body).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match looked_up {
+                    Ok(found) => {
+                        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+                        if cache.len() + found.len() > MAX_PROFILES {
+                            cache.clear();
+                        }
+                        for r in found {
+                            cache.insert(r.did.clone(), (r, now));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Bluesky profiles could not be looked up; mentions go on without their authors' reach for a minute");
+                        *self.paused_until.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(now + PROFILES_PAUSE);
+                        break;
+                    }
+                }
+            }
+        }
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        for m in mentions.iter_mut() {
+            if let Some((r, _)) = did_of(m).and_then(|d| cache.get(&d)) {
+                m.author.followers = m.author.followers.max(r.followers);
+                m.author.verified |= r.verified;
+            }
+        }
+    }
+
+    async fn fill_opt(profiles: &Option<Arc<Profiles>>, mentions: &mut [Mention]) {
+        if let Some(p) = profiles {
+            p.fill(mentions).await;
+        }
+    }
 }
 
 impl Bluesky {
@@ -145,6 +264,9 @@ impl Bluesky {
             handles: config.handles.clone(),
             keywords: config.keywords.clone(),
         };
+        let profiles = config
+            .fetch_profiles
+            .then(|| Arc::new(Profiles::new(&config.appview, shutdown.clone())));
         let http = Arc::new(Http::new(
             RetryPolicy::default(),
             crate::USER_AGENT,
@@ -155,6 +277,7 @@ impl Bluesky {
             config,
             watch,
             http,
+            profiles,
         })
     }
 
@@ -264,7 +387,8 @@ impl Bluesky {
                 && last_time != saved_time
                 && last_save.elapsed() >= IDLE_CURSOR_EVERY;
             if !pending.is_empty() || idle_save {
-                let batch = std::mem::take(&mut pending);
+                let mut batch = std::mem::take(&mut pending);
+                Profiles::fill_opt(&self.profiles, &mut batch).await;
                 ctx.deliver(batch, last_time.map(|t| t.to_string())).await?;
                 saved_time = last_time;
                 last_save = tokio::time::Instant::now();
@@ -273,6 +397,7 @@ impl Bluesky {
         // Commit what was read before the stream broke (not on shutdown: the saved
         // cursor is before these, so the next run reads them again).
         if !matches!(result, Err(SourceError::Shutdown)) && !pending.is_empty() {
+            Profiles::fill_opt(&self.profiles, &mut pending).await;
             ctx.deliver(pending, last_time.map(|t| t.to_string()))
                 .await?;
         }
@@ -288,6 +413,7 @@ impl Bluesky {
         let http = self.http.clone();
         let appview = self.config.appview.trim_end_matches('/').to_owned();
         let channel = self.channel.clone();
+        let profiles = self.profiles.clone();
         let ctx = ctx.sub("threads");
         tokio::spawn(async move {
             let mut seen: HashSet<String> = HashSet::new();
@@ -311,7 +437,8 @@ impl Bluesky {
                     .await;
                 match fetched {
                     Ok(f) => match parse::thread(&f.body, &channel) {
-                        Ok(page) => {
+                        Ok(mut page) => {
+                            Profiles::fill_opt(&profiles, &mut page.mentions).await;
                             if ctx.deliver(page.mentions, None).await.is_err() {
                                 break;
                             }
@@ -348,8 +475,9 @@ impl Bluesky {
                         c.get(&url).query(&q)
                     })
                     .await?;
-                let page = parse::search_posts(&fetched.body, &self.channel)
+                let mut page = parse::search_posts(&fetched.body, &self.channel)
                     .map_err(|e| SourceError::Transient(format!("Bluesky searchPosts: {e}")))?;
+                Profiles::fill_opt(&self.profiles, &mut page.mentions).await;
                 let newest = page.mentions.iter().map(|m| m.created_at).max();
                 let cursor = newest.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
                 sub.deliver(page.mentions, cursor).await?;

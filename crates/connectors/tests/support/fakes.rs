@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Json, Router};
 use serde_json::{json, Value};
 
 pub fn fixture(path: &str) -> String {
@@ -477,6 +477,8 @@ async fn feed(State(s): State<Arc<FeedState>>, headers: HeaderMap) -> Response {
 pub struct FakeAppView {
     pub url: String,
     pub threads: Arc<AtomicUsize>,
+    /// The `actors` of each `getProfiles` call.
+    pub profile_calls: Arc<Mutex<Vec<Vec<String>>>>,
     pub searches: Arc<Mutex<Vec<HashMap<String, String>>>>,
 }
 
@@ -485,7 +487,38 @@ impl FakeAppView {
         let threads = Arc::new(AtomicUsize::new(0));
         let searches = Arc::new(Mutex::new(Vec::new()));
         let (t, s) = (threads.clone(), searches.clone());
+        let profile_calls = Arc::new(Mutex::new(Vec::new()));
+        let p = profile_calls.clone();
         let app = Router::new()
+            .route(
+                "/xrpc/app.bsky.actor.getProfiles",
+                // A DID with "star" in it has 750,000 followers and is verified; others 12.
+                get(move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
+                    let p = p.clone();
+                    async move {
+                        let actors: Vec<String> = q
+                            .unwrap_or_default()
+                            .split('&')
+                            .filter_map(|kv| kv.strip_prefix("actors="))
+                            .map(|d| d.replace("%3A", ":"))
+                            .collect();
+                        let profiles: Vec<Value> = actors
+                            .iter()
+                            .map(|d| {
+                                let star = d.contains("star");
+                                json!({
+                                    "did": d,
+                                    "handle": "someone.bsky.social",
+                                    "followersCount": if star { 750_000 } else { 12 },
+                                    "verification": {"verifiedStatus": if star { "valid" } else { "none" }},
+                                })
+                            })
+                            .collect();
+                        p.lock().expect("lock").push(actors);
+                        Json(json!({ "profiles": profiles }))
+                    }
+                }),
+            )
             .route(
                 "/xrpc/app.bsky.feed.getPostThread",
                 get(move || {
@@ -525,6 +558,7 @@ impl FakeAppView {
         FakeAppView {
             url,
             threads,
+            profile_calls,
             searches,
         }
     }
