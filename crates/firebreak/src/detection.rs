@@ -56,6 +56,9 @@ impl AlertSink for StoredAlerts {
     }
 }
 
+/// Undelivered alerts re-sent at start, at most (a crash leaves a handful).
+const REDELIVER_MAX: usize = 100_000;
+
 /// A single node's outbox over the alert log: an alert is claimed before any output sees
 /// it and recorded as delivered when the notifier has finished with it (sent by every
 /// target that takes it, or given up after the retries). What a crash leaves in between
@@ -120,41 +123,27 @@ impl Outbox {
     /// Sends every alert whose delivery a previous run never confirmed through `sinks`
     /// again (the first of which is [`Outbox::stored_alerts`]); returns how many.
     pub fn redeliver(&self, sinks: &mut [Box<dyn AlertSink>]) -> Result<usize> {
-        let mut sent = 0;
-        loop {
-            let waiting = self
-                .log
-                .undelivered_alerts(256)
-                .context("cannot read the alert log")?;
-            let fresh: Vec<_> = {
-                let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-                waiting
-                    .into_iter()
-                    .filter(|r| !pending.contains_key(&r.alert.emission_key()))
-                    .collect()
-            };
-            if fresh.is_empty() {
-                break;
-            }
-            for record in fresh {
-                tracing::warn!(
-                    alert = %record.alert.id,
-                    severity = record.alert.severity,
-                    claimed_at = %record.claimed_at,
-                    "re-sending an alert whose delivery was never confirmed"
-                );
-                for sink in sinks.iter_mut() {
-                    if let Err(e) = sink.emit(&record.alert) {
-                        tracing::error!(alert = %record.alert.id, error = %e, "alert output failed");
-                    }
+        let waiting = self
+            .log
+            .undelivered_alerts(REDELIVER_MAX)
+            .context("cannot read the alert log")?;
+        for record in &waiting {
+            tracing::warn!(
+                alert = %record.alert.id,
+                severity = record.alert.severity,
+                claimed_at = %record.claimed_at,
+                "re-sending an alert whose delivery was never confirmed"
+            );
+            for sink in sinks.iter_mut() {
+                if let Err(e) = sink.emit(&record.alert) {
+                    tracing::error!(alert = %record.alert.id, error = %e, "alert output failed");
                 }
-                sent += 1;
             }
         }
         for sink in sinks.iter_mut() {
             let _ = sink.flush();
         }
-        Ok(sent)
+        Ok(waiting.len())
     }
 }
 
