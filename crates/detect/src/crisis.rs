@@ -907,7 +907,30 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
         .map(|(i, t)| (shared_freq.get(t).copied().unwrap_or(0), i, t.clone()))
         .collect();
     my_terms.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let ranked_terms: Vec<String> = my_terms.into_iter().map(|x| x.2).collect();
+    let mut ranked_terms: Vec<String> = my_terms.into_iter().map(|x| x.2).collect();
+    // Linked by complaint category alone (no shared term, no near-duplicate, no thread),
+    // this mention's words may say nothing about the crisis: the terms its support shares
+    // (carried by two or more of them) come first.
+    if topic_authors.is_empty() && dup_n <= 1 && !support.is_empty() {
+        let mut carried: Vec<(usize, usize, &String)> = Vec::new();
+        for (order, (_, e)) in support.iter().enumerate() {
+            for t in &e.terms {
+                match carried.iter_mut().find(|c| c.2 == t) {
+                    Some(c) => c.0 += 1,
+                    None => carried.push((1, order, t)),
+                }
+            }
+        }
+        carried.retain(|c| c.0 >= 2);
+        carried.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut first: Vec<String> = carried.into_iter().map(|c| c.2.clone()).collect();
+        let rest: Vec<String> = ranked_terms
+            .into_iter()
+            .filter(|t| !first.contains(t))
+            .collect();
+        first.extend(rest);
+        ranked_terms = first;
+    }
     let mut support_ids: Vec<(bool, String, String)> = support
         .iter()
         .map(|(d, e)| (*d, e.id.clone(), e.text.clone()))
@@ -920,9 +943,15 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     );
     let mut support_authors: Vec<String> = support.iter().map(|(_, e)| e.author.clone()).collect();
     support_authors.extend(orphans.iter().map(|(_, a)| a.to_string()));
+    // A near-duplicate, else (when the top term is not this mention's) a supporter's text
+    // that carries the top term, else this mention.
     let example = support
         .iter()
         .find(|(d, _)| *d)
+        .or_else(|| {
+            let top = ranked_terms.first().filter(|t| !terms.contains(t))?;
+            support.iter().find(|(_, e)| e.terms.contains(top))
+        })
         .map(|(_, e)| e.text.clone())
         .unwrap_or_else(|| m.text.clone());
     if ch.recent.len() >= cfg.max_recent_negatives {
@@ -1670,8 +1699,9 @@ mod tests {
         assert_eq!(polarity(&m, &cfg), Polarity::Positive);
     }
 
-    #[test]
-    fn complaints_of_a_usually_rare_category_page_at_three_authors() {
+    /// Two days of chatter with a routine delivery question every hour, then three
+    /// product-defect complaints 15 minutes apart: the crisis alerts after each of them.
+    fn rare_category_complaints(texts: [&str; 3]) -> [Vec<Alert>; 3] {
         let mut det = CrisisDetector::default();
         let mut alerts = Vec::new();
         let t0 = Utc
@@ -1688,11 +1718,13 @@ mod tests {
                 a.category = Some(c);
             }
             det.observe(&m, &mut alerts);
-            alerts.iter().filter(|a| a.crisis).count()
+            alerts
+                .iter()
+                .filter(|a| a.crisis)
+                .cloned()
+                .collect::<Vec<_>>()
         };
-        // Two days of chatter, with a routine delivery question every hour.
         let mut n = 0;
-        let mut paged = 0;
         for minute in (0..48 * 60).step_by(10) {
             n += 1;
             let cat = (minute % 60 == 0).then_some(firebreak_core::Category::DeliveryLogistics);
@@ -1700,22 +1732,52 @@ mod tests {
                 Some(_) => format!("when does order {n} ship"),
                 None => format!("chatting about thing{} and stuff{}", n % 50, n % 31),
             };
-            paged = feed(n, minute, &text, cat);
+            assert!(
+                feed(n, minute, &text, cat).is_empty(),
+                "routine complaints must not page"
+            );
         }
-        assert_eq!(paged, 0, "routine complaints must not page");
-        // Three different product-defect complaints (no shared words).
         let safety = Some(firebreak_core::Category::ProductDefectSafety);
-        feed(10_001, 48 * 60, "the battery swelled overnight", safety);
-        assert_eq!(
-            feed(10_002, 48 * 60 + 15, "screen cracked by itself", safety),
-            0
-        );
-        assert_eq!(
-            feed(10_003, 48 * 60 + 30, "charger melted the socket", safety),
-            1
-        );
+        let mut after = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| feed(10_001 + i as u64, 48 * 60 + 15 * i as i64, text, safety));
+        [
+            after.next().unwrap_or_default(),
+            after.next().unwrap_or_default(),
+            after.next().unwrap_or_default(),
+        ]
+    }
+
+    #[test]
+    fn complaints_of_a_usually_rare_category_page_at_three_authors() {
+        // Three different product-defect complaints (no shared words).
+        let [first, second, third] = rare_category_complaints([
+            "the battery swelled overnight",
+            "screen cracked by itself",
+            "charger melted the socket",
+        ]);
+        assert!(first.is_empty() && second.is_empty());
+        assert_eq!(third.len(), 1);
         // The default is not disabled (guards the setting the figures use).
         assert_eq!(DetectConfig::default().category_min_authors, 3);
+    }
+
+    #[test]
+    fn a_page_by_category_alone_is_named_by_what_its_complaints_share() {
+        // Two complaints share their words; the third, of the same category, shares none.
+        let [_, _, third] = rare_category_complaints([
+            "the battery swelled overnight",
+            "my battery swelled and leaked",
+            "screen cracked by itself",
+        ]);
+        assert_eq!(third.len(), 1, "{third:?}");
+        assert_eq!(third[0].terms[..2], ["battery", "swelled"]);
+        assert!(
+            third[0].summary.contains("battery swelled"),
+            "{}",
+            third[0].summary
+        );
     }
 
     /// Chatter that names the brand, as on a handle-addressed channel.
