@@ -14,6 +14,17 @@ D=sys.argv[1].rstrip('/')+'/' if len(sys.argv)>1 else '../shared/data/crisis-sce
 OUT=(sys.argv[2].rstrip('/')+'/') if len(sys.argv)>2 else '/tmp/remix/'
 os.makedirs(OUT, exist_ok=True)
 T={
+ ('outage','fr'):("{b} tout votre site est en panne, quelqu'un s'en occupe ?",[
+   "{b} l'application ne marche plus depuis ce matin, rien ne charge",
+   "{b} impossible de me connecter, erreur 503 à chaque fois. Réparez ça",
+   "Pareil pour moi, {b} le site est en panne et je ne peux pas payer",
+   "{b} {n} heures sans service et pas un mot de votre part",
+   "{b} votre serveur est mort ? le paiement échoue avec une erreur"],["site","panne","application","erreur","connecter","serveur","paiement","service"]),
+ ('data_breach','pt'):("{b} vocês vazaram os dados pessoais dos clientes",[
+   "{b} acabei de receber um email dizendo que meus dados vazaram. O que aconteceu?",
+   "{b} alguém usou meu cartão depois do vazamento de dados de vocês. Inaceitável",
+   "Eu também, {b} minha senha estava no vazamento, {n} contas hackeadas",
+   "{b} por que vocês guardavam nossas senhas sem criptografia?"],["dados","vazamento","vazaram","senha","senhas","cartão","hackeadas","criptografia"]),
  ('outage','en'):("{b} your whole website is down, is anyone working on it?",[
    "{b} the app has been down all morning, nothing loads",
    "{b} can't log in, error 503 every time. Fix it",
@@ -72,6 +83,7 @@ def remix(base,kind,lang,name):
     json.dump(lab,open(OUT+name+'.labels.json','w'),ensure_ascii=False)
 for base,kind,lang in [('delivery_delay-en-15','outage','en'),('rude_service-en-25','outage','en'),('delivery_delay-it-11','outage','it'),
     ('defective_product-es-17','data_breach','es'),('rude_service-de-24','data_breach','de'),('delivery_delay-pl-13','offensive_campaign','pl'),
-    ('defective_product-en-20','offensive_campaign','en'),('rude_service-it-21','outage','it'),('delivery_delay-es-12','data_breach','es'),('defective_product-de-19','data_breach','de'),('rude_service-pl-23','offensive_campaign','pl'),('defective_product-it-16','outage','it')]:
+    ('defective_product-en-20','offensive_campaign','en'),('rude_service-it-21','outage','it'),('delivery_delay-es-12','data_breach','es'),('defective_product-de-19','data_breach','de'),('rude_service-pl-23','offensive_campaign','pl'),('defective_product-it-16','outage','it'),
+    ('delivery_delay-en-15','outage','fr'),('rude_service-en-25','outage','fr'),('delivery_delay-es-12','data_breach','pt'),('defective_product-es-17','data_breach','pt')]:
     remix(base,kind,lang,f'{kind}-{lang}-from-{base}')
 print(len(os.listdir(OUT)))
