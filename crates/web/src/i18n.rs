@@ -233,11 +233,11 @@ const TABLE: &[(&str, [&str; 5])] = &[
     (
         "no_alerts",
         [
-            "No alerts since the server started.",
-            "Nessuna allerta dall'avvio del server.",
-            "Ninguna alerta desde que arrancó el servidor.",
-            "Brak alertów od uruchomienia serwera.",
-            "Keine Warnungen seit dem Serverstart.",
+            "No alerts yet.",
+            "Nessuna allerta finora.",
+            "Ninguna alerta por ahora.",
+            "Brak alertów.",
+            "Noch keine Warnungen.",
         ],
     ),
     (
@@ -886,6 +886,30 @@ const TABLE: &[(&str, [&str; 5])] = &[
     (
         "users",
         ["Users", "Utenti", "Usuarios", "Użytkownicy", "Benutzer"],
+    ),
+    (
+        "notify_sent",
+        ["Notified", "Notificato", "Notificado", "Powiadomiono", "Benachrichtigt"],
+    ),
+    (
+        "notify_pending",
+        [
+            "Notification not confirmed yet",
+            "Notifica non ancora confermata",
+            "Notificación aún sin confirmar",
+            "Powiadomienie jeszcze niepotwierdzone",
+            "Benachrichtigung noch nicht bestätigt",
+        ],
+    ),
+    (
+        "notify_failed",
+        [
+            "Notification failed",
+            "Notifica non riuscita",
+            "Notificación fallida",
+            "Powiadomienie nieudane",
+            "Benachrichtigung fehlgeschlagen",
+        ],
     ),
     (
         "api_tokens",

@@ -270,6 +270,29 @@ pub(crate) struct AlertRow {
     pub crisis: bool,
     pub summary: String,
     pub terms: String,
+    /// Whether its notification went out: `None` when there is nothing to say (no
+    /// notifier, or not a crisis), else (the word's key, a detail, a problem).
+    pub delivery: Option<(&'static str, String, bool)>,
+}
+
+/// What the alert log says about an alert's notification, for a crisis alert.
+fn delivery_of(r: &firebreak_store::AlertRecord) -> Option<(&'static str, String, bool)> {
+    if !r.alert.crisis {
+        return None;
+    }
+    match (r.delivered_at, r.outcome.as_deref()) {
+        (None, _) => Some(("notify_pending", String::new(), true)),
+        (Some(_), Some("sent")) => Some(("notify_sent", String::new(), false)),
+        (Some(_), Some(o)) if o.starts_with("failed") => Some((
+            "notify_failed",
+            o.trim_start_matches("failed")
+                .trim_start_matches(':')
+                .trim()
+                .to_owned(),
+            true,
+        )),
+        _ => None,
+    }
 }
 
 pub(crate) struct CrisisRow {
@@ -426,15 +449,15 @@ fn overview_data(state: &WebState, tr: Tr) -> Result<OverviewLive, WebError> {
         .alerts
         .recent_alerts(20)?
         .into_iter()
-        .map(|r| r.alert)
-        .map(|a| AlertRow {
-            time: short_time(a.raised_at),
-            channel: a.channel.as_str().to_owned(),
-            kind: a.kind.as_str().to_owned(),
-            severity: a.severity,
-            crisis: a.crisis,
-            summary: a.summary.clone(),
-            terms: a.terms.join(", "),
+        .map(|r| AlertRow {
+            delivery: delivery_of(&r),
+            time: short_time(r.alert.raised_at),
+            channel: r.alert.channel.as_str().to_owned(),
+            kind: r.alert.kind.as_str().to_owned(),
+            severity: r.alert.severity,
+            crisis: r.alert.crisis,
+            summary: r.alert.summary,
+            terms: r.alert.terms.join(", "),
         })
         .collect();
     let connectors = connector_rows(state)?;

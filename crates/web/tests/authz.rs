@@ -890,3 +890,47 @@ async fn api_tokens_are_shown_once_and_revoked_by_their_owner_or_an_admin() {
     assert!(actions.contains(&("viewer", "token.revoke", Outcome::Refused)));
     assert!(actions.contains(&("admin", "token.revoke", Outcome::Done)));
 }
+
+#[tokio::test]
+async fn the_overview_says_whether_each_crisis_alerts_notification_went_out() {
+    use firebreak_store::AlertLog;
+    let w = world();
+    let alert = |id: &str, minutes: i64| -> firebreak_core::Alert {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "channel": "@velora", "kind": "emerging_topic", "crisis": true,
+            "severity": 3, "summary": format!("summary of {id}"), "terms": ["charger"],
+            "raised_at": (Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339(),
+            "evidence": [], "amplifiers": [],
+        }))
+        .expect("alert")
+    };
+    let now = Utc::now();
+    let (sent, failed, pending) = (
+        alert("a-sent", 3),
+        alert("a-failed", 2),
+        alert("a-pending", 1),
+    );
+    for a in [&sent, &failed, &pending] {
+        assert!(w.store.claim_alert(a, "local", now).expect("claim"));
+    }
+    w.store
+        .mark_alert_delivered(&sent, "sent", now)
+        .expect("mark");
+    w.store
+        .mark_alert_delivered(&failed, "failed: ops-webhook", now)
+        .expect("mark");
+    let (_, viewer) = login(&w.app, "viewer", PASSWORD).await;
+    let (status, html) = get_page(&w.app, "/overview/live", &viewer.expect("session")).await;
+    assert_eq!(status, StatusCode::OK);
+    let chip_after = |summary: &str| -> String {
+        let item = html
+            .split("<li class=\"alert")
+            .find(|li| li.contains(summary))
+            .unwrap_or_else(|| panic!("{summary} is listed: {html}"));
+        value_after(item, "data-delivery=\"").to_owned()
+    };
+    assert_eq!(chip_after("summary of a-sent"), "notify_sent");
+    assert_eq!(chip_after("summary of a-failed"), "notify_failed");
+    assert_eq!(chip_after("summary of a-pending"), "notify_pending");
+    assert!(html.contains("Notification failed: ops-webhook"), "{html}");
+}
