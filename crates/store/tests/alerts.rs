@@ -183,12 +183,6 @@ fn plan_versions_follow_each_other_and_a_stale_save_is_refused(s: &Subject) {
     assert_eq!(history, [(2, "second".into()), (1, "first".into())]);
 }
 
-struct NoPager;
-
-impl firebreak_crisis::Pager for NoPager {
-    fn page(&self, _page: firebreak_crisis::Page) {}
-}
-
 fn an_emission_sent_again_joins_its_crisis_once(s: &Subject) {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan.toml"),
@@ -198,7 +192,7 @@ fn an_emission_sent_again_joins_its_crisis_once(s: &Subject) {
     let room = firebreak_crisis::CrisisRoom::new(
         Arc::new(plan),
         s.crises.clone(),
-        Arc::new(NoPager),
+        Arc::new(firebreak_crisis::LogPager),
         Arc::new(firebreak_respond::sla::SystemClock),
     );
     let events = |id| s.crises.crisis_events(id).expect("events").len();
