@@ -910,7 +910,7 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     let mut ranked_terms: Vec<String> = my_terms.into_iter().map(|x| x.2).collect();
     // Linked by complaint category alone (no shared term, no near-duplicate, no thread),
     // this mention's words may say nothing about the crisis: the terms its support shares
-    // (carried by two or more of them) come first.
+    // (carried by two or more of them, and rare on the channel) name it instead.
     if topic_authors.is_empty() && dup_n <= 1 && !support.is_empty() {
         let mut carried: Vec<(usize, usize, &String)> = Vec::new();
         for (order, (_, e)) in support.iter().enumerate() {
@@ -921,15 +921,13 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
                 }
             }
         }
-        carried.retain(|c| c.0 >= 2);
+        // Rare here, like any topic term: background subjects recur among complaints too.
+        carried.retain(|c| c.0 >= 2 && expected(c.2) < cfg.rare_expected);
         carried.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut first: Vec<String> = carried.into_iter().map(|c| c.2.clone()).collect();
-        let rest: Vec<String> = ranked_terms
-            .into_iter()
-            .filter(|t| !first.contains(t))
-            .collect();
-        first.extend(rest);
-        ranked_terms = first;
+        // Its own words stay out of the incident's terms (they may be about anything).
+        if !carried.is_empty() {
+            ranked_terms = carried.into_iter().map(|c| c.2.clone()).collect();
+        }
     }
     let mut support_ids: Vec<(bool, String, String)> = support
         .iter()
