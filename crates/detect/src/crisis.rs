@@ -888,9 +888,7 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     // amplifies the topic; of those, `min_complaints` (at most all of them)
     // must complain about the brand.
     // A multiplier by reach (not by a badge alone) complaining in public.
-    let reach_complaint = complaint
-        && m.author.followers >= cfg.multiplier_min_followers
-        && is_multiplier(cfg, ch, m.author.followers, false);
+    let reach_complaint = complaint && is_multiplier(cfg, ch, m.author.followers, false);
     let need = if cfg.multiplier_complaint_pages && reach_complaint {
         1
     } else if amplified_now {
