@@ -38,6 +38,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         use firebreak_analyze::{Category, Intent};
         let intents: Vec<&str> = Intent::ALL.iter().map(|i| i.as_str()).collect();
         let cats: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        // FIREBREAK_TUNE_OWN_LANGS=it,es,pl,de,en trains on those languages' own
+        // examples only (validation always covers every language, reported per group).
+        let train_langs: Option<Vec<String>> = std::env::var("FIREBREAK_TUNE_OWN_LANGS")
+            .ok()
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
+        let five = ["it", "es", "pl", "de", "en"];
+        // FIREBREAK_TUNE_OTHER_W: the weight of the fr/pt examples against the five
+        // languages' (default 0.5, as `OwnExample::weight` in training).
+        let other_w: f32 = std::env::var("FIREBREAK_TUNE_OTHER_W")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.5);
         for (aw, ow, pw) in [
             (0.5f32, 4.0f32, 1.0f32),
             (0.2, 4.0, 1.0),
@@ -45,9 +57,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (0.05, 4.0, 0.3),
             (0.0, 1.0, 0.0),
             (0.1, 8.0, 0.3),
+            (0.1, 6.0, 0.3),
         ] {
             let mut set = SampleSet::new(&ex);
             let mut val = SampleSet::new(&ex);
+            let mut val_five = SampleSet::new(&ex);
+            let mut val_other = SampleSet::new(&ex);
             let mut cset = SampleSet::new(&ex);
             let mut cval = SampleSet::new(&ex);
             for (o, v) in own.iter().zip(&is_val) {
@@ -57,10 +72,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let Some(i) = Intent::parse(&o.intent) else {
                     continue;
                 };
+                let trained = train_langs
+                    .as_ref()
+                    .is_none_or(|ls| ls.iter().any(|l| *l == o.lang));
+                if !*v && !trained {
+                    continue;
+                }
                 if *v {
                     val.add(&o.text, i as usize, 1.0);
-                } else {
+                    if five.contains(&o.lang.as_str()) {
+                        val_five.add(&o.text, i as usize, 1.0);
+                    } else {
+                        val_other.add(&o.text, i as usize, 1.0);
+                    }
+                } else if five.contains(&o.lang.as_str()) {
                     set.add(&o.text, i as usize, ow);
+                } else {
+                    set.add(&o.text, i as usize, ow * other_w);
                 }
                 if let Some(c) = Category::parse(&o.category) {
                     if *v {
@@ -99,15 +127,54 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 epochs: 8,
                 lr: 0.2,
                 l2: 1e-5,
-                seed: 4,
+                // FIREBREAK_TUNE_SEED: the shuffle seed, to see how much of a difference is noise.
+                seed: std::env::var("FIREBREAK_TUNE_SEED")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(4),
                 balanced: true,
             };
-            let h = train_head("i", &intents, false, &set.samples, cfg.bucket_bits, &p);
+            // FIREBREAK_TUNE_AVG=N: average N heads trained with seeds seed, seed+10, ...
+            let n_avg: u64 = std::env::var("FIREBREAK_TUNE_AVG")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            let hs: Vec<_> = (0..n_avg.max(1))
+                .map(|k| {
+                    let q = TrainParams {
+                        seed: p.seed + 10 * k,
+                        ..p
+                    };
+                    train_head("i", &intents, false, &set.samples, cfg.bucket_bits, &q)
+                })
+                .collect();
+            let h = firebreak_analyze::train::mean_heads(&hs).ok_or("no head")?;
             let mut cm = Confusion::new(5);
             for x in &val.samples {
                 cm.add(x.y, argmax(&h.logits(&x.f)));
             }
-            let hc = train_head("c", &cats, false, &cset.samples, cfg.bucket_bits, &p);
+            for (name, vs) in [("it/es/pl/de/en", &val_five), ("fr/pt", &val_other)] {
+                let mut g = Confusion::new(5);
+                for x in &vs.samples {
+                    g.add(x.y, argmax(&h.logits(&x.f)));
+                }
+                println!(
+                    "  val {name}: {} texts, intent acc {:.1} macroF1 {:.1}",
+                    vs.samples.len(),
+                    g.accuracy() * 100.0,
+                    g.macro_f1() * 100.0
+                );
+            }
+            let hcs: Vec<_> = (0..n_avg.max(1))
+                .map(|k| {
+                    let q = TrainParams {
+                        seed: p.seed + 10 * k,
+                        ..p
+                    };
+                    train_head("c", &cats, false, &cset.samples, cfg.bucket_bits, &q)
+                })
+                .collect();
+            let hc = firebreak_analyze::train::mean_heads(&hcs).ok_or("no head")?;
             let mut cc = Confusion::new(8);
             for x in &cval.samples {
                 cc.add(x.y, argmax(&hc.logits(&x.f)));
@@ -578,7 +645,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         x
                     }));
             }
-            let h = train_head("i", &intents, false, &set.samples, cfg.bucket_bits, &p);
+            // FIREBREAK_TUNE_AVG=N: average N heads trained with seeds seed, seed+10, ...
+            let n_avg: u64 = std::env::var("FIREBREAK_TUNE_AVG")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            let hs: Vec<_> = (0..n_avg.max(1))
+                .map(|k| {
+                    let q = TrainParams {
+                        seed: p.seed + 10 * k,
+                        ..p
+                    };
+                    train_head("i", &intents, false, &set.samples, cfg.bucket_bits, &q)
+                })
+                .collect();
+            let h = firebreak_analyze::train::mean_heads(&hs).ok_or("no head")?;
             let mut cm = Confusion::new(5);
             for x in &val.samples {
                 cm.add(x.y, argmax(&h.logits(&x.f)));

@@ -509,7 +509,11 @@ pub fn evaluate_all(data_dir: &Path, analyzer: &Analyzer) -> Result<EvalReport, 
         cm_r.add(gold_r, usize::from(a.register == Register::Emotional));
     }
     rep.push(
-        &format!("own intent test split ({} texts, 5 langs)", test.len()),
+        &format!(
+            "own intent test split ({} texts, {} langs)",
+            test.len(),
+            data::OWN_LANGS.len()
+        ),
         "macro-F1",
         pct(cm_i.macro_f1()),
         None,

@@ -223,7 +223,7 @@ fn language_id_on_shared_test_texts() {
 fn own_data_files_are_well_formed_and_balanced() {
     let own = firebreak_analyze::data::own_examples(&firebreak_analyze::data::own_data_dir())
         .expect("own data");
-    for lang in ["it", "es", "pl", "de", "en"] {
+    for lang in ["it", "es", "pl", "de", "en", "fr", "pt"] {
         let n = own.iter().filter(|o| o.lang == lang).count();
         assert!(n >= 150, "{lang}: {n} examples");
     }
