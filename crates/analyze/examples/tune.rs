@@ -72,9 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let Some(i) = Intent::parse(&o.intent) else {
                     continue;
                 };
-                let trained = train_langs
-                    .as_ref()
-                    .is_none_or(|ls| ls.iter().any(|l| *l == o.lang));
+                let trained = train_langs.as_ref().is_none_or(|ls| ls.contains(&o.lang));
                 if !*v && !trained {
                     continue;
                 }

@@ -42,6 +42,9 @@ pub enum UserAction {
         /// What the token is for (shown in the audit log).
         #[arg(long, default_value = "api")]
         label: String,
+        /// Days until the token stops working; 0: it never expires.
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(0..=3650))]
+        expires_days: u32,
     },
     /// Revoke every API token of a user.
     RevokeTokens { name: String },
@@ -90,7 +93,11 @@ pub fn command(stores: Stores, action: UserAction) -> Result<ExitCode> {
             languages,
         ),
         UserAction::List { json } => list(stores, json),
-        UserAction::Token { name, label } => token(stores, name, label),
+        UserAction::Token {
+            name,
+            label,
+            expires_days,
+        } => token(stores, name, label, expires_days),
         UserAction::RevokeTokens { name } => revoke_tokens(stores, name),
     }
 }
@@ -109,7 +116,7 @@ fn audit(stores: &Stores, action: &str, name: &str, detail: String) -> Result<()
         .map_err(|e| anyhow::anyhow!("done, but the audit log failed: {e}"))
 }
 
-fn token(stores: Stores, name: String, label: String) -> Result<ExitCode> {
+fn token(stores: Stores, name: String, label: String, expires_days: u32) -> Result<ExitCode> {
     let Some(user) = stores.users.get_user(&name)? else {
         bail!(
             "there is no user {name}: add them first with `firebreak user add {name} --role ROLE`"
@@ -120,12 +127,24 @@ fn token(stores: Stores, name: String, label: String) -> Result<ExitCode> {
     }
     let token = firebreak_web::generate_api_token();
     let hash = firebreak_server::token_hash(&token);
+    let now = Utc::now();
+    let expires_at = (expires_days > 0).then(|| now + chrono::Duration::days(expires_days.into()));
     stores
         .users
-        .create_api_token(&hash, &name, &label, Utc::now())?;
-    audit(&stores, "user.token", &name, format!("label={label}"))?;
+        .create_api_token(&hash, &name, &label, now, expires_at)?;
+    let until = expires_at.map_or_else(
+        || "never expires".to_owned(),
+        |t| format!("expires {}", t.format("%Y-%m-%d %H:%M UTC")),
+    );
+    let expires = expires_at.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
+    audit(
+        &stores,
+        "user.token",
+        &name,
+        format!("label={label} expires={expires}"),
+    )?;
     println!(
-        "API token for {name} ({}), shown once: {token}\nuse it as: Authorization: Bearer {token}",
+        "API token for {name} ({}, {until}), shown once: {token}\nuse it as: Authorization: Bearer {token}",
         user.role.as_str()
     );
     Ok(ExitCode::SUCCESS)

@@ -97,7 +97,8 @@ pub(crate) async fn caller(
             ApiError::Unauthorized("this server has no accounts to check API tokens against".into())
         })?;
         let hash = token_hash(token);
-        let user = crate::blocking(move || accounts.api_token_user(&hash)).await?;
+        let user =
+            crate::blocking(move || accounts.api_token_user(&hash, chrono::Utc::now())).await?;
         return user
             .map(|u| Caller::Account {
                 name: u.name,
@@ -105,7 +106,7 @@ pub(crate) async fn caller(
             })
             .ok_or_else(|| {
                 ApiError::Unauthorized(
-                    "the API token is unknown, revoked, or its user is disabled; create one with `firebreak user token NAME`".into(),
+                    "the API token is unknown, revoked, expired, or its user is disabled; create one in the web app's settings or with `firebreak user token NAME`".into(),
                 )
             });
     }

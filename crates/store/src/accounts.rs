@@ -21,6 +21,15 @@ pub struct ApiTokenRecord {
     pub label: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it stops working; `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ApiTokenRecord {
+    /// Not revoked and not expired at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
 }
 
 /// A user of the web app.
@@ -69,17 +78,23 @@ pub trait UserStore: Send + Sync {
     fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// Ends every session of a user (password change, role change, disabling).
     fn delete_sessions_of(&self, user: &str) -> Result<u64, StoreError>;
-    /// Stores an API token (its SHA-256) for `user`.
+    /// Stores an API token (its SHA-256) for `user`, valid until `expires_at` (`None`:
+    /// no expiry).
     fn create_api_token(
         &self,
         token_hash: &str,
         user: &str,
         label: &str,
         at: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError>;
-    /// The user an API token acts as: `None` when the token is unknown, revoked, or its
-    /// user is disabled.
-    fn api_token_user(&self, token_hash: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// The user an API token acts as at `now`: `None` when the token is unknown, revoked,
+    /// expired, or its user is disabled.
+    fn api_token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>, StoreError>;
     /// Revokes every token of `user`; how many were live.
     fn revoke_api_tokens(&self, user: &str, at: DateTime<Utc>) -> Result<u64, StoreError>;
     /// The tokens of `user` (every user's with `None`), newest first, revoked ones too.
@@ -268,10 +283,18 @@ pub(crate) fn create_api_token(
     user: &str,
     label: &str,
     at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     db.exec(
-        "INSERT INTO api_tokens (token_hash, user_name, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-        &[token_hash.into(), user.into(), label.into(), ms(at).into()],
+        "INSERT INTO api_tokens (token_hash, user_name, label, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        &[
+            token_hash.into(),
+            user.into(),
+            label.into(),
+            ms(at).into(),
+            expires_at.map_or(Val::Null, |t| ms(t).into()),
+        ],
     )?;
     Ok(())
 }
@@ -279,12 +302,14 @@ pub(crate) fn create_api_token(
 pub(crate) fn api_token_user(
     db: &mut dyn Sql,
     token_hash: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<UserRecord>, StoreError> {
     let rows = db.rows(
         "SELECT u.name, u.role, u.password_hash, u.ui_lang, u.languages, u.disabled, u.created_at \
          FROM api_tokens t JOIN users u ON u.name = t.user_name \
-         WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0",
-        &[token_hash.into()],
+         WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0 \
+           AND (t.expires_at IS NULL OR t.expires_at > ?2)",
+        &[token_hash.into(), ms(now).into()],
     )?;
     rows.first().map(|r| user_from(r)).transpose()
 }
@@ -307,7 +332,8 @@ pub(crate) fn list_api_tokens(
     db: &mut dyn Sql,
     user: Option<&str>,
 ) -> Result<Vec<ApiTokenRecord>, StoreError> {
-    let columns = "SELECT token_hash, user_name, label, created_at, revoked_at FROM api_tokens";
+    let columns =
+        "SELECT token_hash, user_name, label, created_at, revoked_at, expires_at FROM api_tokens";
     let rows = match user {
         Some(u) => db.rows(
             &format!("{columns} WHERE user_name = ?1 ORDER BY created_at DESC LIMIT 500"),
@@ -320,7 +346,7 @@ pub(crate) fn list_api_tokens(
     };
     rows.iter()
         .map(|r| {
-            if r.len() < 5 {
+            if r.len() < 6 {
                 return Err(StoreError::CorruptRow("api token row".into()));
             }
             let hash = text(&r[0])?;
@@ -330,6 +356,10 @@ pub(crate) fn list_api_tokens(
                 label: text(&r[2])?,
                 created_at: from_ms(int(&r[3])?)?,
                 revoked_at: match &r[4] {
+                    Val::Null => None,
+                    v => Some(from_ms(int(v)?)?),
+                },
+                expires_at: match &r[5] {
                     Val::Null => None,
                     v => Some(from_ms(int(v)?)?),
                 },
@@ -452,16 +482,18 @@ macro_rules! impl_user_store {
                 user: &str,
                 label: &str,
                 at: chrono::DateTime<chrono::Utc>,
+                expires_at: Option<chrono::DateTime<chrono::Utc>>,
             ) -> Result<(), crate::StoreError> {
                 self.sql_write(|db| {
-                    crate::accounts::create_api_token(db, token_hash, user, label, at)
+                    crate::accounts::create_api_token(db, token_hash, user, label, at, expires_at)
                 })
             }
             fn api_token_user(
                 &self,
                 token_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Option<crate::accounts::UserRecord>, crate::StoreError> {
-                self.sql_read(|db| crate::accounts::api_token_user(db, token_hash))
+                self.sql_read(|db| crate::accounts::api_token_user(db, token_hash, now))
             }
             fn revoke_api_tokens(
                 &self,

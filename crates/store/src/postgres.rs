@@ -94,6 +94,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "search_fold",
         sql: include_str!("../migrations/postgres/0015_search_fold.sql"),
     },
+    Migration {
+        version: 16,
+        name: "api_token_expiry",
+        sql: include_str!("../migrations/postgres/0016_api_token_expiry.sql"),
+    },
 ];
 
 /// The advisory lock that serialises inbox writes between nodes (the audit chain has

@@ -97,6 +97,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "search_fold",
         sql: include_str!("../migrations/sqlite/0015_search_fold.sql"),
     },
+    Migration {
+        version: 16,
+        name: "api_token_expiry",
+        sql: include_str!("../migrations/sqlite/0016_api_token_expiry.sql"),
+    },
 ];
 
 /// Up to this many full-text matches, a search starts from the matches and sorts them;

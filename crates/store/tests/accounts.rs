@@ -56,6 +56,7 @@ stories!(
     failed_logins_are_counted_per_key_within_the_window,
     activity_is_bucketed_per_channel_language_and_sentiment,
     api_tokens_are_listed_without_secrets_and_revoked_one_by_one,
+    an_api_token_stops_working_when_it_expires,
 );
 
 fn user(name: &str, role: Role) -> UserRecord {
@@ -206,13 +207,13 @@ fn api_tokens_are_listed_without_secrets_and_revoked_one_by_one(s: &Subject) {
     }
     let (a, b, c) = ("a1".repeat(32), "b2".repeat(32), "c3".repeat(32));
     s.users
-        .create_api_token(&a, "marta", "ci", t0())
+        .create_api_token(&a, "marta", "ci", t0(), None)
         .expect("token");
     s.users
-        .create_api_token(&b, "marta", "grafana", t0() + Duration::minutes(1))
+        .create_api_token(&b, "marta", "grafana", t0() + Duration::minutes(1), None)
         .expect("token");
     s.users
-        .create_api_token(&c, "luca", "cli", t0())
+        .create_api_token(&c, "luca", "cli", t0(), None)
         .expect("token");
     let marta = s.users.list_api_tokens(Some("marta")).expect("list");
     let listed: Vec<(&str, &str)> = marta
@@ -236,7 +237,7 @@ fn api_tokens_are_listed_without_secrets_and_revoked_one_by_one(s: &Subject) {
         .users
         .revoke_api_token("marta", &"f".repeat(12), t0())
         .expect("revoke"));
-    assert!(s.users.api_token_user(&c).expect("lookup").is_some());
+    assert!(s.users.api_token_user(&c, t0()).expect("lookup").is_some());
     // Her "ci" token stops working; "grafana" goes on.
     let at = t0() + Duration::hours(1);
     assert!(s
@@ -247,12 +248,56 @@ fn api_tokens_are_listed_without_secrets_and_revoked_one_by_one(s: &Subject) {
         .users
         .revoke_api_token("marta", &a[..12], at)
         .expect("twice"));
-    assert!(s.users.api_token_user(&a).expect("lookup").is_none());
+    assert!(s.users.api_token_user(&a, t0()).expect("lookup").is_none());
     assert_eq!(
-        s.users.api_token_user(&b).expect("lookup").map(|u| u.name),
+        s.users
+            .api_token_user(&b, t0())
+            .expect("lookup")
+            .map(|u| u.name),
         Some("marta".to_owned())
     );
     let marta = s.users.list_api_tokens(Some("marta")).expect("list");
     assert_eq!(marta[1].revoked_at, Some(at));
     assert_eq!(marta[0].revoked_at, None);
+}
+
+fn an_api_token_stops_working_when_it_expires(s: &Subject) {
+    assert!(s
+        .users
+        .create_user(&user("nora", Role::Agent))
+        .expect("create"));
+    let (day, forever) = ("d4".repeat(32), "e5".repeat(32));
+    let end = t0() + Duration::days(1);
+    s.users
+        .create_api_token(&day, "nora", "one day", t0(), Some(end))
+        .expect("token");
+    s.users
+        .create_api_token(&forever, "nora", "no expiry", t0(), None)
+        .expect("token");
+    let name = |hash: &str, at| {
+        s.users
+            .api_token_user(hash, at)
+            .expect("lookup")
+            .map(|u| u.name)
+    };
+    assert_eq!(name(&day, t0()), Some("nora".to_owned()));
+    assert_eq!(
+        name(&day, end - Duration::seconds(1)),
+        Some("nora".to_owned())
+    );
+    // At its expiry and after, it authenticates no one; the other goes on.
+    assert_eq!(name(&day, end), None);
+    assert_eq!(name(&day, end + Duration::days(400)), None);
+    assert_eq!(
+        name(&forever, end + Duration::days(400)),
+        Some("nora".to_owned())
+    );
+    // The list says when each one ends, and which are live.
+    let listed = s.users.list_api_tokens(Some("nora")).expect("list");
+    let by_label = |l: &str| listed.iter().find(|t| t.label == l).expect("listed");
+    assert_eq!(by_label("one day").expires_at, Some(end));
+    assert_eq!(by_label("no expiry").expires_at, None);
+    assert!(by_label("one day").is_live(t0()));
+    assert!(!by_label("one day").is_live(end));
+    assert!(by_label("no expiry").is_live(end + Duration::days(400)));
 }

@@ -951,6 +951,30 @@ const TABLE: &[(&str, [&str; 5])] = &[
         "revoked",
         ["Revoked", "Revocato", "Revocado", "Unieważniony", "Widerrufen"],
     ),
+    (
+        "expires",
+        ["Expires", "Scade", "Caduca", "Wygasa", "Läuft ab"],
+    ),
+    (
+        "expired",
+        ["Expired", "Scaduto", "Caducado", "Wygasł", "Abgelaufen"],
+    ),
+    (
+        "never",
+        ["never", "mai", "nunca", "nigdy", "nie"],
+    ),
+    (
+        "days_30",
+        ["in 30 days", "tra 30 giorni", "en 30 días", "za 30 dni", "in 30 Tagen"],
+    ),
+    (
+        "days_90",
+        ["in 90 days", "tra 90 giorni", "en 90 días", "za 90 dni", "in 90 Tagen"],
+    ),
+    (
+        "days_365",
+        ["in a year", "tra un anno", "en un año", "za rok", "in einem Jahr"],
+    ),
     ("role", ["Role", "Ruolo", "Rol", "Rola", "Rolle"]),
     (
         "add_user",

@@ -1239,6 +1239,10 @@ pub(crate) struct TokenRow {
     pub label: String,
     pub created: String,
     pub revoked: Option<String>,
+    /// When it stops working; `None`: never.
+    pub expires: Option<String>,
+    /// Past its expiry (and not revoked).
+    pub expired: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1295,17 +1299,20 @@ async fn render_settings(
         (Vec::new(), Vec::new())
     };
     let tr = user.tr();
+    let now = Utc::now();
     let page = SettingsPage {
         tr,
         me: Me::of(user),
         tokens: tokens
             .into_iter()
             .map(|t| TokenRow {
+                expired: t.revoked_at.is_none() && !t.is_live(now),
                 id: t.id,
                 user: t.user,
                 label: t.label,
                 created: short_time(t.created_at),
                 revoked: t.revoked_at.map(short_time),
+                expires: t.expires_at.map(short_time),
             })
             .collect(),
         new_token,
@@ -1348,6 +1355,26 @@ pub(crate) struct TokenForm {
     csrf: String,
     #[serde(default)]
     label: String,
+    /// `30`, `90`, `365` or `never`; absent: 90.
+    #[serde(default)]
+    expires_days: String,
+}
+
+/// The expiry a token form asks for: `Ok(None)` for never.
+fn token_expiry(
+    field: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<chrono::DateTime<Utc>>, WebError> {
+    match field.trim() {
+        "never" => Ok(None),
+        "" => Ok(Some(now + chrono::Duration::days(90))),
+        d => match d.parse::<i64>() {
+            Ok(n) if (1..=3650).contains(&n) => Ok(Some(now + chrono::Duration::days(n))),
+            _ => Err(WebError::BadRequest(format!(
+                "expires_days must be a number of days from 1 to 3650, or \"never\"; got {d:?}"
+            ))),
+        },
+    }
 }
 
 /// `POST /settings/tokens`: a new API token for oneself, acting with one's own role. The
@@ -1365,18 +1392,21 @@ pub(crate) async fn create_token(
             "name the token (1 to 80 characters), e.g. what will use it: \"grafana\"".into(),
         ));
     }
+    let now = Utc::now();
+    let expires_at = token_expiry(&f.expires_days, now)?;
     let token = crate::generate_api_token();
     let hash = firebreak_server::token_hash(&token);
     let store = state.users.clone();
     let (name, l) = (user.name.clone(), label.clone());
-    blocking(move || Ok(store.create_api_token(&hash, &name, &l, Utc::now())?)).await?;
+    blocking(move || Ok(store.create_api_token(&hash, &name, &l, now, expires_at)?)).await?;
+    let expires = expires_at.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
     audit(
         &state,
         &user.name,
         "token.create",
         &format!("user:{}", user.name),
         Outcome::Done,
-        &format!("label={label}"),
+        &format!("label={label} expires={expires}"),
     )
     .await;
     let flash = Some(user.tr().t("token_shown_once").to_owned());

@@ -124,6 +124,7 @@ fn world() -> World {
                 r.as_str(),
                 "test",
                 Utc::now(),
+                None,
             )
             .expect("token");
     }
@@ -933,4 +934,75 @@ async fn the_overview_says_whether_each_crisis_alerts_notification_went_out() {
     assert_eq!(chip_after("summary of a-failed"), "notify_failed");
     assert_eq!(chip_after("summary of a-pending"), "notify_pending");
     assert!(html.contains("Notification failed: ops-webhook"), "{html}");
+}
+
+#[tokio::test]
+async fn an_api_token_expires_when_asked_and_an_expired_one_is_refused() {
+    let w = world();
+    let (_, agent) = login(&w.app, "agent", PASSWORD).await;
+    let agent = agent.expect("agent session");
+    let create = |body: String| {
+        Request::post("/settings/tokens")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &agent.cookie)
+            .body(Body::from(body))
+            .expect("req")
+    };
+    // An expiry that is not a number of days (or "never") is refused with a reason.
+    let (status, _, body) = send(
+        &w.app,
+        create(format!("csrf={}&label=ci&expires_days=soon", agent.csrf)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("expires_days"), "{body}");
+    let (status, _, _) = send(
+        &w.app,
+        create(format!("csrf={}&label=ci&expires_days=0", agent.csrf)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Thirty days: it works now, and the list says when it ends.
+    let (status, _, page) = send(
+        &w.app,
+        create(format!("csrf={}&label=grafana&expires_days=30", agent.csrf)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let token = page
+        .split("<pre id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the new token")
+        .to_owned();
+    assert_eq!(api_status(&w.app, &token).await, StatusCode::OK);
+    let in_30_days = (Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (_, settings) = get_page(&w.app, "/settings", &agent).await;
+    assert!(settings.contains(&in_30_days), "{settings}");
+    // A token whose time is up is refused by the API and shown as expired.
+    let stale = firebreak_server::token_hash("tok-stale");
+    w.store
+        .create_api_token(
+            &stale,
+            "agent",
+            "old script",
+            Utc::now() - chrono::Duration::days(91),
+            Some(Utc::now() - chrono::Duration::days(1)),
+        )
+        .expect("token");
+    assert_eq!(
+        api_status(&w.app, "tok-stale").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, settings) = get_page(&w.app, "/settings", &agent).await;
+    let row = settings
+        .split(&format!("data-token=\"{}\"", &stale[..12]))
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .expect("the expired token is listed");
+    assert!(row.contains("token-expired"), "{row}");
+    assert!(!row.contains("/settings/tokens/revoke"), "{row}");
+    assert_eq!(api_status(&w.app, &token).await, StatusCode::OK);
 }
