@@ -12,6 +12,7 @@ el la los las un una unos unas y o pero que de del al a en con por para sin sobr
 il lo la i gli le un uno una e ed o ma che di del della dei delle da dal dalla in nel nella con su per tra fra non è sono era essere ho hai ha abbiamo hanno io tu lui lei noi voi loro mi ti si ci vi mio mia miei mie tuo tua suo sua nostro vostro molto più già come quando dove perché anche questo questa quello quella tutto tutti cosa sempre ogni volta ancora dopo prima poi così ora oggi proprio solo stato stata fatto mentre
 i w z na do że się nie to jest jak ale o od po za dla co czy tak już tylko jeszcze bardzo mnie mi ja ty on ona my wy oni one ich go jej jego nas was być był była było są jestem ten ta te tego tej tym mój moja moje twój twoja nasz wasz przez przy pod nad bez u a albo lub też sobie może mam ma mają każdy każda każde razem jeszcze potem dziś teraz wasza wasze waszą waszej nasza nasze podczas
 o a os as um uma uns umas e ou mas que de do da dos das em no na nos nas com por para sem sobre é são foi ser estar está estão eu tu ele ela nós vós eles elas me te se lhe lhes meu minha seu sua nosso muito mais já não sim como quando onde porque também este esta isso isto tudo todos cada vez ainda depois antes então assim hoje vocês enquanto
+two three times twice without fois deux trois quand pourquoi wann warum zwei drei ohne habt eure euren dos tres veces habéis habeis hemos cuándo dónde quién due tre volte avete abbiamo senza dwa dwie trzy razy raz macie kiedy gdzie dlaczego dużo dois duas três vezes têm tem
 ";
 
 const NEGATIVE: &str = "

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Remixes the crisis scenarios into crises of kinds the dev set does not have (outage, data
-breach, offensive campaign), in the scenario's own language: each crisis message with text
+breach, offensive campaign, billing), in the scenario's own language: each crisis message with text
 is rewritten from project-written templates (one per original template, numbers kept), the
 defenders' replies, reshares, timing, threads, multipliers and background stay as they were.
 A check that the detector pages on the phenomenon (linked complaints, amplification), not on
@@ -57,6 +57,26 @@ T={
    "{b} who approved this sexist campaign? Disgusting",
    "Same here, {b} your billboard insults women, boycott",
    "{b} the ad mocks disabled people. Shameful"],["ad","campaign","racist","sexist","billboard","boycott","insults","offensive"]),
+ ('billing','de'):("{b} ihr habt allen Kunden diesen Monat doppelt abgebucht",[
+   "{b} mir wurde die Rechnung zweimal abgebucht, {n} Euro zu viel. Wann bekomme ich das Geld zurück?",
+   "{b} Preiserhöhung ohne jede Ankündigung, das ist unseriös",
+   "Bei mir auch, {b} doppelte Abbuchung und mein Konto ist jetzt im Minus",
+   "{b} warum ist meine Rechnung plötzlich {n} Euro teurer? Ich kündige"],["abgebucht","abbuchung","rechnung","doppelt","preiserhöhung","euro","teurer","konto"]),
+ ('billing','it'):("{b} avete addebitato due volte l'abbonamento a tutti i clienti",[
+   "{b} mi avete addebitato la bolletta due volte, {n} euro in più. Quando mi rimborsate?",
+   "{b} aumento di prezzo senza nessun preavviso, vergognoso",
+   "Anche a me, {b} doppio addebito e adesso il conto è in rosso",
+   "{b} perché la mia fattura è aumentata di {n} euro? Disdico tutto"],["addebitato","addebito","bolletta","fattura","rimborsate","aumento","prezzo","euro"]),
+ ('billing','pl'):("{b} pobraliście od wszystkich klientów podwójną opłatę",[
+   "{b} pobraliście opłatę za fakturę dwa razy, {n} zł za dużo. Kiedy zwrot?",
+   "{b} podwyżka cen bez żadnej zapowiedzi, to nieuczciwe",
+   "U mnie też, {b} podwójne obciążenie karty i teraz mam debet",
+   "{b} dlaczego moja faktura jest nagle droższa o {n} zł? Rezygnuję"],["opłatę","faktura","fakturę","podwójne","podwójną","podwyżka","zwrot","obciążenie"]),
+ ('billing','es'):("{b} habéis cobrado dos veces la cuota a todos los clientes",[
+   "{b} me habéis cobrado la factura dos veces, {n} euros de más. ¿Cuándo me los devolvéis?",
+   "{b} subida de precio sin ningún aviso, es una vergüenza",
+   "A mí también, {b} doble cargo y ahora tengo la cuenta en negativo",
+   "{b} ¿por qué mi factura es de repente {n} euros más cara? Me doy de baja"],["cobrado","factura","cargo","doble","subida","precio","euros","cuota"]),
 }
 DEF=["always had","sempre trovata","siempre he tenido","immer gute","zawsze miałam","toujours","sempre tive"]
 def remix(base,kind,lang,name):
@@ -84,6 +104,7 @@ def remix(base,kind,lang,name):
 for base,kind,lang in [('delivery_delay-en-15','outage','en'),('rude_service-en-25','outage','en'),('delivery_delay-it-11','outage','it'),
     ('defective_product-es-17','data_breach','es'),('rude_service-de-24','data_breach','de'),('delivery_delay-pl-13','offensive_campaign','pl'),
     ('defective_product-en-20','offensive_campaign','en'),('rude_service-it-21','outage','it'),('delivery_delay-es-12','data_breach','es'),('defective_product-de-19','data_breach','de'),('rude_service-pl-23','offensive_campaign','pl'),('defective_product-it-16','outage','it'),
-    ('delivery_delay-en-15','outage','fr'),('rude_service-en-25','outage','fr'),('delivery_delay-es-12','data_breach','pt'),('defective_product-es-17','data_breach','pt')]:
+    ('delivery_delay-en-15','outage','fr'),('rude_service-en-25','outage','fr'),('delivery_delay-es-12','data_breach','pt'),('defective_product-es-17','data_breach','pt'),
+    ('delivery_delay-de-14','billing','de'),('rude_service-it-21','billing','it'),('defective_product-pl-18','billing','pl'),('rude_service-es-22','billing','es')]:
     remix(base,kind,lang,f'{kind}-{lang}-from-{base}')
 print(len(os.listdir(OUT)))
