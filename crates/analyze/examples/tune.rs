@@ -4,7 +4,9 @@ use firebreak_analyze::data;
 use firebreak_analyze::eval::Confusion;
 use firebreak_analyze::features::{Extractor, FeatureConfig};
 use firebreak_analyze::model::sigmoid;
-use firebreak_analyze::train::{train_head, SampleSet, TrainParams, SENTIMENT_CLASSES};
+use firebreak_analyze::train::{
+    train_head, train_head_seeds, SampleSet, TrainParams, SENTIMENT_CLASSES,
+};
 
 fn argmax(v: &[f32]) -> usize {
     let mut b = 0;
@@ -14,6 +16,16 @@ fn argmax(v: &[f32]) -> usize {
         }
     }
     b
+}
+
+/// `FIREBREAK_TUNE_AVG=N`: the seeds of an N-head seed ensemble starting at `seed`
+/// (seed, seed + 10, ...), as the intent and category heads are trained; default 1.
+fn avg_seeds(seed: u64) -> Vec<u64> {
+    let n: u64 = std::env::var("FIREBREAK_TUNE_AVG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    (0..n.max(1)).map(|k| seed + 10 * k).collect()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -132,21 +144,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .unwrap_or(4),
                 balanced: true,
             };
-            // FIREBREAK_TUNE_AVG=N: average N heads trained with seeds seed, seed+10, ...
-            let n_avg: u64 = std::env::var("FIREBREAK_TUNE_AVG")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
-            let hs: Vec<_> = (0..n_avg.max(1))
-                .map(|k| {
-                    let q = TrainParams {
-                        seed: p.seed + 10 * k,
-                        ..p
-                    };
-                    train_head("i", &intents, false, &set.samples, cfg.bucket_bits, &q)
-                })
-                .collect();
-            let h = firebreak_analyze::train::mean_heads(&hs).ok_or("no head")?;
+            let h = train_head_seeds(
+                "i",
+                &intents,
+                &set.samples,
+                cfg.bucket_bits,
+                &p,
+                &avg_seeds(p.seed),
+            );
             let mut cm = Confusion::new(5);
             for x in &val.samples {
                 cm.add(x.y, argmax(&h.logits(&x.f)));
@@ -163,16 +168,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     g.macro_f1() * 100.0
                 );
             }
-            let hcs: Vec<_> = (0..n_avg.max(1))
-                .map(|k| {
-                    let q = TrainParams {
-                        seed: p.seed + 10 * k,
-                        ..p
-                    };
-                    train_head("c", &cats, false, &cset.samples, cfg.bucket_bits, &q)
-                })
-                .collect();
-            let hc = firebreak_analyze::train::mean_heads(&hcs).ok_or("no head")?;
+            let hc = train_head_seeds(
+                "c",
+                &cats,
+                &cset.samples,
+                cfg.bucket_bits,
+                &p,
+                &avg_seeds(p.seed),
+            );
             let mut cc = Confusion::new(8);
             for x in &cval.samples {
                 cc.add(x.y, argmax(&hc.logits(&x.f)));
@@ -643,21 +646,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         x
                     }));
             }
-            // FIREBREAK_TUNE_AVG=N: average N heads trained with seeds seed, seed+10, ...
-            let n_avg: u64 = std::env::var("FIREBREAK_TUNE_AVG")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
-            let hs: Vec<_> = (0..n_avg.max(1))
-                .map(|k| {
-                    let q = TrainParams {
-                        seed: p.seed + 10 * k,
-                        ..p
-                    };
-                    train_head("i", &intents, false, &set.samples, cfg.bucket_bits, &q)
-                })
-                .collect();
-            let h = firebreak_analyze::train::mean_heads(&hs).ok_or("no head")?;
+            let h = train_head_seeds(
+                "i",
+                &intents,
+                &set.samples,
+                cfg.bucket_bits,
+                &p,
+                &avg_seeds(p.seed),
+            );
             let mut cm = Confusion::new(5);
             for x in &val.samples {
                 cm.add(x.y, argmax(&h.logits(&x.f)));
