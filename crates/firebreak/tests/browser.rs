@@ -208,6 +208,30 @@ impl Browser {
         panic!("click: {v}");
     }
 
+    /// Clicks the first element matching `css`, found again before every try: a live
+    /// update may replace the fragment that holds it between finding and clicking (the
+    /// element is then stale, and clicking it again can never work).
+    async fn click_css(&self, css: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let el = self.wait_for(css, secs).await;
+            let v = self
+                .cmd(
+                    reqwest::Method::POST,
+                    &format!("/element/{el}/click"),
+                    Some(json!({})),
+                )
+                .await;
+            if v.is_null() {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("click {css}: {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     async fn script(&self, js: &str) -> Value {
         self.cmd(
             reqwest::Method::POST,
@@ -416,9 +440,10 @@ async fn a_crisis_in_the_browser_from_sign_in_to_reply_and_no_xss() {
     eprintln!("browser test: The inbox and a case");
     // The inbox and a case.
     b.goto(&format!("{}/inbox", server.base)).await;
-    let link = b.wait_for("#queue a.case-link", 20).await;
+    b.wait_for("#queue a.case-link", 20).await;
     b.screenshot("inbox").await;
-    b.click(&link).await;
+    // The queue updates live, so the link is found again if it was swapped out.
+    b.click_css("#queue a.case-link", 20).await;
     let text = b.wait_for("#reply-text", 10).await;
     b.type_into(
         &text,

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use firebreak_respond::guard::Role;
 
-use crate::inbox::{Sql, Val};
+use crate::inbox::{opt_time, Sql, Val};
 use crate::StoreError;
 
 /// An API token as its owner and the admins see it: never the token itself.
@@ -355,14 +355,8 @@ pub(crate) fn list_api_tokens(
                 user: text(&r[1])?,
                 label: text(&r[2])?,
                 created_at: from_ms(int(&r[3])?)?,
-                revoked_at: match &r[4] {
-                    Val::Null => None,
-                    v => Some(from_ms(int(v)?)?),
-                },
-                expires_at: match &r[5] {
-                    Val::Null => None,
-                    v => Some(from_ms(int(v)?)?),
-                },
+                revoked_at: opt_time(&r[4])?,
+                expires_at: opt_time(&r[5])?,
             })
         })
         .collect()
