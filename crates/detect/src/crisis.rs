@@ -287,6 +287,9 @@ struct ThreadInfo {
 
 struct Channel {
     name: String,
+    /// The words of the channel's own name ("@velora" → "velora"): never a term, since
+    /// they say nothing about what a crisis is about.
+    name_words: Vec<String>,
     // volume
     bucket: Option<i64>,
     all_count: f64,
@@ -336,6 +339,7 @@ impl Channel {
         };
         Channel {
             name: name.to_string(),
+            name_words: text::words(name.trim_start_matches(['@', '#'])),
             bucket: None,
             all_count: 0.0,
             neg_count: 0.0,
@@ -625,7 +629,11 @@ fn observe_channel(cfg: &DetectConfig, ch: &mut Channel, m: &Mention, alerts: &m
     // Remember this mention as a possible thread root (with its terms when negative).
     let terms = match inherited_terms {
         Some(t) => t,
-        None => text::content_terms(&m.text),
+        None => {
+            let mut t = text::content_terms(&m.text);
+            t.retain(|w| !ch.name_words.contains(w));
+            t
+        }
     };
     ch.threads.insert(
         m.id.as_str().to_string(),
@@ -1821,6 +1829,27 @@ mod tests {
             );
         }
         assert_eq!(s.crisis_alerts().len(), 1);
+    }
+
+    #[test]
+    fn the_channels_own_name_is_never_an_alert_term() {
+        let mut s = Stream::new();
+        addressed_background(&mut s, 0, 48 * 60);
+        let t0 = 48 * 60;
+        for (i, a) in ["c1", "c2", "c3"].iter().enumerate() {
+            s.push(
+                t0 + 5 * i as i64,
+                a,
+                100,
+                "@brand my Brand charger melted, terrible broken product #brand",
+                "mention",
+                None,
+            );
+        }
+        let alerts = s.crisis_alerts();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert!(alerts[0].terms.iter().any(|t| t == "charger"), "{alerts:?}");
+        assert!(!alerts[0].terms.iter().any(|t| t == "brand"), "{alerts:?}");
     }
 
     #[test]
