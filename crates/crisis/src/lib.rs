@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use room::{CrisisRoom, PlanInForce, RoomError};
+pub use room::{has_fill_in, CrisisRoom, PlanInForce, RoomError, FILL_IN};
 
 pub type CrisisId = i64;
 

@@ -438,10 +438,13 @@ impl CrisisRoom {
         events: &mut Vec<CrisisEvent>,
     ) {
         let templates = self.plan().templates();
+        // What only people know (what happened, what we do about it) is left as a marked
+        // gap that must be filled in before the statement can be published; the alert's
+        // terms are a hint inside the gap, never the published words.
         let ctx = json!({
             "brand": self.plan().brand,
-            "issue": c.terms.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
-            "action": "",
+            "issue": fill_in(&c.terms.iter().take(4).cloned().collect::<Vec<_>>().join(", ")),
+            "action": fill_in(""),
             "next_update": (now + Duration::hours(1)).format("%H:%M UTC").to_string(),
             "help_account": self.plan().rules.routing.customer_care_account,
         });
@@ -449,16 +452,7 @@ impl CrisisRoom {
             let Ok(text) = templates.render(kind.template_name(), lang, &ctx) else {
                 continue;
             };
-            let findings = self
-                .linter
-                .as_ref()
-                .map(|l| {
-                    let mut lc = self.plan().lint_context();
-                    lc.customer_lang = Some(lang.clone());
-                    lc.lang = Some(lang.clone());
-                    serde_json::to_value(l.lint(&text, &lc)).unwrap_or_default()
-                })
-                .unwrap_or_else(|| json!([]));
+            let findings = self.lint_statement(&text, lang);
             let id = c.statements.len() as u32 + 1;
             events.push(CrisisEvent {
                 crisis_id: c.id,
@@ -478,6 +472,19 @@ impl CrisisRoom {
                 published_at: None,
             });
         }
+    }
+
+    /// The linter's findings on a statement in `lang` (none without a linter).
+    fn lint_statement(&self, text: &str, lang: &str) -> serde_json::Value {
+        self.linter
+            .as_ref()
+            .map(|l| {
+                let mut lc = self.plan().lint_context();
+                lc.customer_lang = Some(lang.to_owned());
+                lc.lang = Some(lang.to_owned());
+                serde_json::to_value(l.lint(text, &lc)).unwrap_or_default()
+            })
+            .unwrap_or_else(|| json!([]))
     }
 
     /// Escalation timers and overdue steps. Call it periodically.
@@ -737,6 +744,47 @@ impl CrisisRoom {
         })
     }
 
+    /// Rewrites a statement that is not published yet (filling in its gaps, correcting
+    /// it). It is linted again, and its approvals are dropped: they were given to the
+    /// old words.
+    pub fn revise(
+        &self,
+        id: CrisisId,
+        statement: u32,
+        text: &str,
+        who: &str,
+    ) -> Result<Crisis, RoomError> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 5000 {
+            return Err(RoomError::Invalid(
+                "write the statement's text (1 to 5000 characters)".into(),
+            ));
+        }
+        self.act(id, who, "statement_revised", |c, _| {
+            let s = c
+                .statements
+                .iter_mut()
+                .find(|s| s.id == statement)
+                .ok_or_else(|| RoomError::Invalid(format!("no statement {statement}")))?;
+            if s.status == StatementStatus::Published {
+                return Err(RoomError::Invalid(format!(
+                    "statement {statement} is published and stays as it was; draft an update instead"
+                )));
+            }
+            let dropped = s.approvals.len();
+            s.text = text.to_owned();
+            s.findings = self.lint_statement(text, &s.lang);
+            s.approvals.clear();
+            s.status = StatementStatus::Draft;
+            Ok(json!({
+                "statement": statement,
+                "approvals_dropped": dropped,
+                "unfilled": has_fill_in(text),
+                "findings": s.findings,
+            }))
+        })
+    }
+
     /// Approves a statement. Only the people or roles the plan names may approve; the
     /// statement is approved once enough distinct approvers signed.
     pub fn approve(&self, id: CrisisId, statement: u32, who: &str) -> Result<Crisis, RoomError> {
@@ -794,6 +842,11 @@ impl CrisisRoom {
                     "statement {statement} is not approved yet; the plan requires approval before publishing"
                 )));
             }
+            if has_fill_in(&s.text) {
+                return Err(RoomError::Invalid(format!(
+                    "statement {statement} still has a gap to fill in (marked {FILL_IN}); edit it, then have it approved again"
+                )));
+            }
             s.status = StatementStatus::Published;
             s.published_at = Some(now);
             Ok(json!({"statement": statement, "lang": s.lang, "kind": s.kind}))
@@ -809,4 +862,21 @@ fn ev(id: CrisisId, at: DateTime<Utc>, kind: &str, detail: serde_json::Value) ->
         kind: kind.into(),
         detail,
     }
+}
+
+/// The mark of a gap in a drafted statement that a person must fill in.
+pub const FILL_IN: &str = "[✎";
+
+/// A gap to fill in, with an optional hint (the alert's terms).
+fn fill_in(hint: &str) -> String {
+    if hint.is_empty() {
+        format!("{FILL_IN}]")
+    } else {
+        format!("{FILL_IN} {hint}]")
+    }
+}
+
+/// Whether a statement still has a gap to fill in.
+pub fn has_fill_in(text: &str) -> bool {
+    text.contains(FILL_IN)
 }

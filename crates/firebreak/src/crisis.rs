@@ -252,6 +252,12 @@ pub fn command(config: &Config, stores: Stores, action: CrisisAction) -> Result<
                 firebreak_server::crises::statement_kind(&kind).map_err(|e| anyhow!("{e}"))?;
             show(&room()?.draft(id, kind, &actor)?)
         }
+        CrisisAction::Revise {
+            id,
+            statement,
+            text,
+            actor,
+        } => show(&room()?.revise(id, statement, &text, &actor)?),
         CrisisAction::Approve {
             id,
             statement,

@@ -313,6 +313,17 @@ enum CrisisAction {
         #[arg(long = "as", value_name = "PERSON")]
         actor: String,
     },
+    /// Rewrite a statement that is not published yet: fill in its gaps (marked ✎) or
+    /// correct it. Its approvals start again.
+    Revise {
+        id: i64,
+        statement: u32,
+        /// The new text.
+        #[arg(long)]
+        text: String,
+        #[arg(long = "as", value_name = "PERSON")]
+        actor: String,
+    },
     /// Approve a statement (only the people or roles the plan names).
     Approve {
         id: i64,

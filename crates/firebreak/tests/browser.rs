@@ -670,6 +670,31 @@ async fn the_crisis_room_in_the_browser_from_the_page_to_the_post_mortem() {
     );
     b.screenshot("crisis-publish-refused").await;
 
+    // The draft leaves what only people know as a marked gap; filling it in is an edit
+    // in the room, and the room then shows the new words without the gap warning.
+    b.goto(&format!("{}/crises/{id}", server.base)).await;
+    b.wait_for("#statements .statement .fill-in", 10).await;
+    let area = b
+        .wait_for("#statements .statement textarea[name='text']", 5)
+        .await;
+    b.clear(&area).await;
+    let filled = "We know that some kettles of one batch overheat at the base, and we are looking into it now. The next update is at 12:00 UTC.";
+    b.type_into(&area, filled).await;
+    b.click_css("#statements .statement button.revise-save", 10)
+        .await;
+    b.wait_for("#flash", 10).await;
+    let first = b
+        .script("return document.querySelector('#statements .statement blockquote').innerText;")
+        .await;
+    assert_eq!(first.as_str(), Some(filled), "the edited statement");
+    assert_eq!(
+        b.script("return document.querySelector('#statements .statement').querySelectorAll('.fill-in').length;")
+            .await,
+        json!(0),
+        "no gap left in the edited statement"
+    );
+    b.screenshot("crisis-statement-edited").await;
+
     // The post-mortem and the plan.
     b.goto(&format!("{}/crises/{id}/report", server.base)).await;
     b.wait_for("svg", 10).await;

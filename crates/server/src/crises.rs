@@ -170,9 +170,15 @@ pub(crate) async fn act(
                 a.statement.ok_or_else(|| ApiError::BadRequest("publish needs statement".into()))?,
                 &who,
             )?,
+            "revise" => room.revise(
+                id,
+                a.statement.ok_or_else(|| ApiError::BadRequest("revise needs statement".into()))?,
+                &need(a.text.clone(), "text")?,
+                &who,
+            )?,
             other => {
                 return Err(ApiError::BadRequest(format!(
-                    "unknown action {other:?}; use acknowledge, status, step, role, note, lessons, draft, approve or publish"
+                    "unknown action {other:?}; use acknowledge, status, step, role, note, lessons, draft, revise, approve or publish"
                 )))
             }
         };

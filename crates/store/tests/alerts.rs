@@ -54,6 +54,7 @@ stories!(
     recent_alerts_come_back_whole_newest_first,
     plan_versions_follow_each_other_and_a_stale_save_is_refused,
     an_emission_sent_again_joins_its_crisis_once,
+    a_statement_is_filled_in_approved_again_and_only_then_published,
 );
 
 fn alert(id: &str, severity: u8, minutes: i64) -> Alert {
@@ -183,18 +184,23 @@ fn plan_versions_follow_each_other_and_a_stale_save_is_refused(s: &Subject) {
     assert_eq!(history, [(2, "second".into()), (1, "first".into())]);
 }
 
-fn an_emission_sent_again_joins_its_crisis_once(s: &Subject) {
+/// A crisis room on the example plan and this backend.
+fn room(s: &Subject) -> firebreak_crisis::CrisisRoom {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan.toml"),
     )
     .expect("the reference plan");
     let plan = firebreak_plan::parse(&text, "plan.toml").expect("a valid plan");
-    let room = firebreak_crisis::CrisisRoom::new(
+    firebreak_crisis::CrisisRoom::new(
         Arc::new(plan),
         s.crises.clone(),
         Arc::new(firebreak_crisis::LogPager),
         Arc::new(firebreak_respond::sla::SystemClock),
-    );
+    )
+}
+
+fn an_emission_sent_again_joins_its_crisis_once(s: &Subject) {
+    let room = room(s);
     let events = |id| s.crises.crisis_events(id).expect("events").len();
     let first = alert("@velora:crisis:1", 3, 0);
     let id = room
@@ -211,4 +217,78 @@ fn an_emission_sent_again_joins_its_crisis_once(s: &Subject) {
     assert_eq!(events(id), opened + 1);
     assert_eq!(room.on_alert(&later, None).expect("later again"), Some(id));
     assert_eq!(events(id), opened + 1);
+}
+
+fn a_statement_is_filled_in_approved_again_and_only_then_published(s: &Subject) {
+    use firebreak_crisis::{has_fill_in, RoomError, StatementStatus};
+    use firebreak_plan::StatementKind;
+    let room = room(s);
+    let id = room
+        .on_alert(&alert("@velora:crisis:7", 3, 0), None)
+        .expect("on alert")
+        .expect("a crisis opens");
+    let c = room
+        .draft(id, StatementKind::Apology, "giulia")
+        .expect("draft");
+    let first = c
+        .statements
+        .iter()
+        .find(|st| st.lang == "en")
+        .expect("an English apology")
+        .clone();
+    // What only people know is a marked gap, with the alert's terms as a hint; the plan's
+    // other words are filled in.
+    assert!(has_fill_in(&first.text), "{}", first.text);
+    assert!(first.text.contains("parcel"), "{}", first.text);
+    assert!(!first.text.contains("{{"), "{}", first.text);
+    let n = first.id;
+    // Approved as drafted, it still cannot go out with a gap in it.
+    room.approve(id, n, "tomasz").expect("approve");
+    room.approve(id, n, "elena").expect("approve");
+    assert!(matches!(
+        room.publish(id, n, "giulia"),
+        Err(RoomError::Invalid(m)) if m.contains("fill in")
+    ));
+    // Filled in: the approvals were for other words, so they start again.
+    let filled = "We got this wrong: parcels sent on 3 March were delayed by our warehouse. \
+                  We are sorry. Here is what we are doing: every parcel ships today by courier.";
+    let c = room.revise(id, n, filled, "tomasz").expect("revise");
+    let st = c
+        .statements
+        .iter()
+        .find(|st| st.id == n)
+        .expect("statement");
+    assert_eq!(st.text, filled);
+    assert!(st.approvals.is_empty());
+    assert_eq!(st.status, StatementStatus::Draft);
+    assert!(matches!(
+        room.publish(id, n, "giulia"),
+        Err(RoomError::Forbidden(_))
+    ));
+    room.approve(id, n, "tomasz").expect("approve");
+    room.approve(id, n, "elena").expect("approve");
+    let c = room.publish(id, n, "giulia").expect("publish");
+    let st = c
+        .statements
+        .iter()
+        .find(|st| st.id == n)
+        .expect("statement");
+    assert_eq!(st.status, StatementStatus::Published);
+    // Published words stay as they were; an empty text is refused.
+    assert!(matches!(
+        room.revise(id, n, "something else", "tomasz"),
+        Err(RoomError::Invalid(_))
+    ));
+    assert!(matches!(
+        room.revise(id, n, "   ", "tomasz"),
+        Err(RoomError::Invalid(_))
+    ));
+    let kinds: Vec<String> = s
+        .crises
+        .crisis_events(id)
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.iter().any(|k| k == "statement_revised"), "{kinds:?}");
 }

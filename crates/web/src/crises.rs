@@ -124,6 +124,8 @@ struct StatementRow {
     approvals: String,
     findings: Vec<String>,
     published: String,
+    /// Still has a gap to fill in: it cannot be published yet.
+    unfilled: bool,
 }
 
 struct EventRow {
@@ -234,6 +236,7 @@ pub(crate) async fn room_page(
             .statements
             .iter()
             .map(|s| StatementRow {
+                unfilled: firebreak_crisis::has_fill_in(&s.text),
                 id: s.id,
                 kind: s.kind.clone(),
                 lang: s.lang.clone(),
@@ -457,9 +460,10 @@ pub(crate) async fn act(
             }
             "approve" => room.approve(id, f.statement.ok_or_else(|| bad("which statement?"))?, &who)?,
             "publish" => room.publish(id, f.statement.ok_or_else(|| bad("which statement?"))?, &who)?,
+            "revise" => room.revise(id, f.statement.ok_or_else(|| bad("which statement?"))?, text, &who)?,
             other => {
                 return Err(WebError::BadRequest(format!(
-                    "unknown action {other:?}: acknowledge, status, step, role, note, lessons, draft, approve or publish"
+                    "unknown action {other:?}: acknowledge, status, step, role, note, lessons, draft, revise, approve or publish"
                 )))
             }
         };

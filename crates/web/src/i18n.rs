@@ -952,6 +952,30 @@ const TABLE: &[(&str, [&str; 5])] = &[
         ["Revoked", "Revocato", "Revocado", "Unieważniony", "Widerrufen"],
     ),
     (
+        "fill_in_gaps",
+        [
+            "Fill in the parts marked ✎ before this can be published",
+            "Completa le parti segnate con ✎ prima di pubblicare",
+            "Completa las partes marcadas con ✎ antes de publicar",
+            "Uzupełnij części oznaczone ✎ przed publikacją",
+            "Fülle die mit ✎ markierten Stellen aus, bevor veröffentlicht wird",
+        ],
+    ),
+    (
+        "edit_statement",
+        ["Edit", "Modifica", "Editar", "Edytuj", "Bearbeiten"],
+    ),
+    (
+        "save_statement",
+        [
+            "Save (approvals start again)",
+            "Salva (le approvazioni ripartono)",
+            "Guardar (las aprobaciones empiezan de nuevo)",
+            "Zapisz (zatwierdzenia od nowa)",
+            "Speichern (Freigaben beginnen neu)",
+        ],
+    ),
+    (
         "expires",
         ["Expires", "Scade", "Caduca", "Wygasa", "Läuft ab"],
     ),
