@@ -188,18 +188,22 @@ impl Browser {
         .await;
     }
 
+    /// One click on `el`: null when it took, else WebDriver's error.
+    async fn click_once(&self, el: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            Some(json!({})),
+        )
+        .await
+    }
+
     /// Clicks `el`; a click the page intercepts for a moment (a live update swapping a
     /// fragment in, a layout shift, a busy machine) is tried again, for up to about 10 s.
     async fn click(&self, el: &str) {
         let mut v = Value::Null;
         for _ in 0..20 {
-            v = self
-                .cmd(
-                    reqwest::Method::POST,
-                    &format!("/element/{el}/click"),
-                    Some(json!({})),
-                )
-                .await;
+            v = self.click_once(el).await;
             if v.is_null() {
                 return;
             }
@@ -215,13 +219,7 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let el = self.wait_for(css, secs).await;
-            let v = self
-                .cmd(
-                    reqwest::Method::POST,
-                    &format!("/element/{el}/click"),
-                    Some(json!({})),
-                )
-                .await;
+            let v = self.click_once(&el).await;
             if v.is_null() {
                 return;
             }
