@@ -130,6 +130,27 @@ fn complaint_gets_intent_and_category() {
 }
 
 #[test]
+fn praise_is_never_negative() {
+    let a = analyzer();
+    // "Look what @acme sent me 📷": with the camera emoji the intent head alone says
+    // praise, while the sentiment is negative.
+    for text in [
+        "Guardate cosa mi è arrivato da @acme 📷",
+        "Guardate cosa mi è arrivato da @acme: rotto appena aperto 📷",
+    ] {
+        let r = a.analyze(text, None);
+        assert_eq!(r.sentiment.label, SentimentLabel::Negative, "{text}");
+        assert_ne!(r.intent, Intent::Praise, "{text}");
+        assert!(r.intent_confidence > 0.0 && r.intent_confidence <= 1.0);
+    }
+    let thanks = a.analyze(
+        "Grazie @acme, arrivato in perfetto stato e in anticipo 😍",
+        None,
+    );
+    assert_eq!(thanks.intent, Intent::Praise);
+}
+
+#[test]
 fn register_separates_shouting_from_reporting() {
     let a = analyzer();
     let emo = a.analyze(
