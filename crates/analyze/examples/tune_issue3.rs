@@ -77,6 +77,14 @@ fn mean_heads(hs: &[HeadWeights]) -> HeadWeights {
     h
 }
 
+/// The sentiment recipe of `train.rs` on `tr` (0.5 LR + 0.5 NB-LR, seed 2) and the
+/// English prior correction of that training set.
+fn recipe(tr: &[Sample], bits: u32, en: usize) -> (HeadWeights, [f32; 3]) {
+    let l = train_head("s", &SENTIMENT_CLASSES, false, tr, bits, &lr_params(2));
+    let n = train_nb_ovr("s", &SENTIMENT_CLASSES, tr, bits, &nb_params(2), 1.0);
+    (average_heads(&l, &n, 0.5), prior_correction(tr, en))
+}
+
 /// Log of the effective training class prior of group `g` (after class
 /// balancing), minus log(1/3): subtracting it from the logits of a text of
 /// that group matches its training prior to a uniform prior.
@@ -221,10 +229,7 @@ fn sent(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
                 x.w = 0.3;
             }
         }
-        let pr = prior_correction(&tr, en);
-        let l = train_head("s", &SENTIMENT_CLASSES, false, &tr, bits, &lr_params(2));
-        let n = train_nb_ovr("s", &SENTIMENT_CLASSES, &tr, bits, &nb_params(2), 1.0);
-        let h0 = average_heads(&l, &n, 0.5);
+        let (h0, pr) = recipe(&tr, bits, en);
         report("self: teacher+prior", &h0, false, pr);
         let (dn, dp, _, _) = fit_class_offsets(&h0, &allval, 8);
         let mut unl = SampleSet::new(ex);
@@ -260,10 +265,7 @@ fn sent(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
                     t2.push(s);
                 }
             }
-            let pr2 = prior_correction(&t2, en);
-            let l = train_head("s", &SENTIMENT_CLASSES, false, &t2, bits, &lr_params(2));
-            let n = train_nb_ovr("s", &SENTIMENT_CLASSES, &t2, bits, &nb_params(2), 1.0);
-            let h = average_heads(&l, &n, 0.5);
+            let (h, pr2) = recipe(&t2, bits, en);
             report(
                 &format!("self conf{conf} w{w} {cnt:?}+prior"),
                 &h,
@@ -288,10 +290,7 @@ fn sent(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
             data::split_bucket(&i.to_string(), "refit") % 2 == k
         };
         let train_eval = |tr: &[Sample], evalv: &[Vec<Sample>], evalen: &[Sample]| {
-            let pr = prior_correction(tr, en);
-            let l = train_head("s", &SENTIMENT_CLASSES, false, tr, bits, &lr_params(2));
-            let n = train_nb_ovr("s", &SENTIMENT_CLASSES, tr, bits, &nb_params(2), 1.0);
-            let mut h = average_heads(&l, &n, 0.5);
+            let (mut h, pr) = recipe(tr, bits, en);
             let all: Vec<Sample> = evalv.iter().flatten().cloned().collect();
             let (dn, dp, _, _) = fit_class_offsets(&h, &all, 8);
             h.bias[0] += dn;
@@ -384,10 +383,7 @@ fn sent(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
                     })
                     .map(|(_, (x, _))| x.clone())
                     .collect();
-                let pr = prior_correction(&tr, en);
-                let l = train_head("s", &SENTIMENT_CLASSES, false, &tr, bits, &lr_params(2));
-                let n = train_nb_ovr("s", &SENTIMENT_CLASSES, &tr, bits, &nb_params(2), 1.0);
-                let h = average_heads(&l, &n, 0.5);
+                let (h, pr) = recipe(&tr, bits, en);
                 report(&format!("xlm-t train {frac}% rep {rep}"), &h, false, pr);
             }
         }
@@ -416,10 +412,7 @@ fn sent(ex: &Extractor) -> Result<(), Box<dyn std::error::Error>> {
                     _ => {}
                 }
             }
-            let pr = prior_correction(&tr, en);
-            let l = train_head("s", &SENTIMENT_CLASSES, false, &tr, bits, &lr_params(2));
-            let n = train_nb_ovr("s", &SENTIMENT_CLASSES, &tr, bits, &nb_params(2), 1.0);
-            let h = average_heads(&l, &n, 0.5);
+            let (h, pr) = recipe(&tr, bits, en);
             report(&format!("air{aw} moz{mw}"), &h, false, zero);
             report(&format!("air{aw} moz{mw}+prior {pr:.2?}"), &h, false, pr);
         }
